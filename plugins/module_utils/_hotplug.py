@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtops.devices contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Carry out device attach/detach steps on a domain, live and persistent.
+
+A step is ``{'action': 'attach'|'detach', 'scope': 'live'|'config',
+'device': <lxml element>, 'label': str}``. A live detach counts as done only
+once the device has left the live XML (libvirt's return code only says the
+request was sent to the guest). A failed step undoes the attaches already
+done, so bad input never leaves a half-changed domain.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml, _libvirt
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
+
+
+def select_scopes(name, live, config, state):
+    """The scopes to change, and notes for the ones skipped.
+
+    ``state`` is ``{'live': running?, 'config': persistent?}``. Raises
+    VirtError when nothing asked for can be done.
+    """
+    scopes, notes = [], []
+    if live and state['live']:
+        scopes.append('live')
+    elif live:
+        notes.append('domain %r is not running: nothing was changed live, only its persistent '
+                     'definition (the change takes effect at its next start)' % name)
+    if config and state['config']:
+        scopes.append('config')
+    elif config:
+        notes.append('domain %r is transient (no persistent definition): only the running domain '
+                     'was changed, the change is lost when it stops' % name)
+    if not scopes:
+        raise VirtError('nothing can be changed on domain %r: it is %s and %s. Set config: true to change '
+                        'its persistent definition, or start it' % (
+                            name, 'running' if state['live'] else 'not running',
+                            'persistent' if state['config'] else 'transient'))
+    return scopes, notes
+
+
+def predicted_tree(root, steps, scope):
+    """A copy of ``root`` with the steps of ``scope`` applied (for check mode and diff)."""
+    after = _domain_xml.domain_copy(root)
+    for step in steps:
+        if step['scope'] != scope:
+            continue
+        if step['action'] == 'attach':
+            _domain_xml.add_device(after, step['device'])
+            continue
+        want = _domain_xml.canonical(step['device'])
+        for node in _domain_xml.find_devices(after, step['device'].tag):
+            if _domain_xml.canonical(node) == want:
+                _domain_xml.remove_device(after, node)
+                break
+    return after
+
+
+def xml_diffs(name, trees, steps):
+    """Ansible diff dicts (before/after domain XML) for each scope the steps change."""
+    diffs = []
+    for scope, root in trees.items():
+        if any(step['scope'] == scope for step in steps):
+            header = 'domain %s (%s)' % (name, 'live' if scope == 'live' else 'persistent definition')
+            diffs.append({'before_header': header, 'after_header': header,
+                          'before': _domain_xml.to_text(root),
+                          'after': _domain_xml.to_text(predicted_tree(root, steps, scope))})
+    return diffs
+
+
+def step_texts(steps):
+    """One line per step, for the module's ``actions`` result."""
+    return ['%s %s %s' % (step['action'], step['label'], step['scope']) for step in steps]
+
+
+def current_trees(dom, scopes):
+    """``{scope: parsed domain XML}`` for each scope."""
+    return dict((scope, _domain_xml.parse(_libvirt.domain_xml(dom, inactive=(scope == 'config'))))
+                for scope in scopes)
+
+
+def device_present(dom, device):
+    """True while a device canonically equal to ``device`` is in the live XML."""
+    want = _domain_xml.canonical(device)
+    root = _domain_xml.parse(_libvirt.domain_xml(dom))
+    return any(_domain_xml.canonical(node) == want for node in _domain_xml.find_devices(root, device.tag))
+
+
+def wait_device_removed(dom, device, timeout, poll=0.2):
+    """Wait until ``device`` has left the live domain; False on timeout."""
+    deadline = time.time() + timeout
+    while True:
+        if not device_present(dom, device):
+            return True
+        if time.time() >= deadline:
+            return False
+        time.sleep(poll)
+
+
+def _run(dom, action, scope, device):
+    text = _domain_xml.to_text(device)
+    flag = _libvirt.affect_flag(scope)
+    if action == 'attach':
+        dom.attachDeviceFlags(text, flag)
+    else:
+        dom.detachDeviceFlags(text, flag)
+
+
+def _undo(dom, done):
+    """Best effort: detach what was attached, newest first."""
+    for step in reversed(done):
+        if step['action'] != 'attach':
+            continue
+        try:
+            _run(dom, 'detach', step['scope'], step['device'])
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+
+def apply_steps(dom, name, steps, detach_timeout):
+    """Run ``steps`` in order. On failure undo the attaches done and raise VirtError."""
+    done = []
+    for step in steps:
+        try:
+            _run(dom, step['action'], step['scope'], step['device'])
+        except _libvirt.libvirt.libvirtError as exc:
+            _undo(dom, done)
+            raise VirtError('libvirt refused to %s %s (%s) on domain %r: %s%s' % (
+                step['action'], step['label'], step['scope'], name, _libvirt.error_text(exc),
+                _undone_note(done)))
+        if step['action'] == 'detach' and step['scope'] == 'live':
+            if not wait_device_removed(dom, step['device'], detach_timeout):
+                raise VirtError(
+                    'the guest of domain %r did not release %s within %s s: it has no ACPI/PCIe hotplug '
+                    '(load acpiphp or pciehp in the guest) or the device is busy (unmount it first). '
+                    'The persistent definition was left as it was; retry once the guest lets go.'
+                    % (name, step['label'], detach_timeout))
+        done.append(step)
+    return done
+
+
+def _undone_note(done):
+    attached = [s['label'] for s in done if s['action'] == 'attach']
+    if not attached:
+        return ''
+    return '. Undid the earlier attach of: %s' % ', '.join(attached)
