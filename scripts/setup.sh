@@ -42,8 +42,8 @@ make_venv() {
 start_daemons() {
     if ! pgrep -x virtlogd >/dev/null; then log "starting virtlogd"; virtlogd -d; fi
     if ! pgrep -x libvirtd >/dev/null; then log "starting libvirtd"; libvirtd -d; fi
-    local i
-    for i in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
         "$VENV/bin/python" -c "import libvirt,sys; libvirt.registerErrorHandler(lambda *a: None, None); libvirt.open('qemu:///system').close()" 2>/dev/null && return 0
         sleep 0.2
     done

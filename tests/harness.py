@@ -57,7 +57,7 @@ def run_playbook(playbook, check=False, diff=False, extra_vars=None, inventory=N
         cmd.append('--diff')
     if extra_vars:
         cmd += ['-e', json.dumps(extra_vars)]
-    return subprocess.run(cmd, env=ansible_env(env), cwd=TOP, capture_output=True, text=True)
+    return subprocess.run(cmd, env=ansible_env(env), cwd=TOP, capture_output=True, text=True, check=False)
 
 
 def run_module(module, args, check=False, diff=False, env=None):

@@ -32,4 +32,3 @@ notes:
   - When any step fails, every file the module already changed is put back
     as it was.
 '''
-

@@ -159,4 +159,3 @@ def plan(specs, state, trees):
     if state == 'present':
         return plan_present(specs, ordered)
     return plan_absent(specs, ordered)
-

@@ -15,7 +15,7 @@ description:
     definition, or takes them away again, through libvirt-python (no virsh).
   - A disk is identified by its O(disks[].source) (and O(disks[].serial) when given).
     The running domain and its persistent definition are reconciled
-    separately: a disk already in the definition but not live is only
+    separately; a disk already in the definition but not live is only
     attached live, and the other way round.
   - A SCSI disk on a domain without a SCSI controller gets a virtio-scsi
     controller first (what C(pci_add auto storage if=scsi) did in the QEMU monitor).

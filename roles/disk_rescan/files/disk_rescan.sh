@@ -2,8 +2,10 @@
 # virtops.devices disk_rescan: make a running guest see disks added without ACPI hotplug.
 # POSIX sh only (busybox, RHEL 3's bash, FreeBSD's sh): runs on guests without Python.
 # Usage: disk_rescan.sh METHOD PCI_RESCAN LEGACY_MAX_ID WAIT_SECONDS EXPECT
-# Prints key=value lines: method, scanned, before, after, new.
+# Prints one JSON object: method, scanned, before, after, new_devices (names are plain sysfs words).
 set -u
+# R: a prefix for /proc and /sys, empty on a real guest; tests point it at a fixture tree.
+R=${DISK_RESCAN_ROOT:-}
 METHOD=${1:-auto}
 PCI_RESCAN=${2:-false}
 MAX_ID=${3:-7}
@@ -15,23 +17,26 @@ os=$(uname -s)
 list_disks() {
     if [ "$os" = FreeBSD ]; then
         sysctl -n kern.disks 2>/dev/null | tr ' ' '\n' | grep . | sort
-    elif [ -d /sys/block ]; then
-        ls /sys/block | grep -v -e '^loop' -e '^ram' -e '^dm-' -e '^sr' -e '^fd' | sort
+    elif [ -d "$R/sys/block" ]; then
+        for d in "$R"/sys/block/*; do
+            [ -e "$d" ] || continue
+            case "${d##*/}" in loop*|ram*|zram*|dm-*|sr*|fd*) ;; *) echo "${d##*/}" ;; esac
+        done | sort
     else
-        awk 'NR > 2 && $4 !~ /[0-9]$/ { print $4 }' /proc/partitions | sort
+        awk 'NR > 2 && $4 !~ /[0-9]$/ { print $4 }' "$R/proc/partitions" | sort
     fi
 }
 
 pick_method() {
     if [ "$METHOD" != auto ]; then echo "$METHOD"; return; fi
     if [ "$os" = FreeBSD ]; then echo camcontrol; return; fi
-    if ls /sys/class/scsi_host/host*/scan >/dev/null 2>&1; then echo sysfs; return; fi
-    if [ -e /proc/scsi/scsi ]; then echo procfs; return; fi
+    if ls "$R"/sys/class/scsi_host/host*/scan >/dev/null 2>&1; then echo sysfs; return; fi
+    if [ -e "$R/proc/scsi/scsi" ]; then echo procfs; return; fi
     echo none
 }
 
 scan_sysfs() {
-    for f in /sys/class/scsi_host/host*/scan; do
+    for f in "$R"/sys/class/scsi_host/host*/scan; do
         [ -e "$f" ] || continue
         echo "- - -" > "$f" && printf '%s ' "$(basename "$(dirname "$f")")"
     done
@@ -40,13 +45,13 @@ scan_sysfs() {
 scan_procfs() {
     # The seed's `echo "scsi add-single-device H C I L" > /proc/scsi/scsi`, for every
     # host the kernel lists, channel 0, ids 0..MAX_ID, lun 0. Present devices are skipped.
-    hosts=$(ls -d /proc/scsi/*/[0-9]* 2>/dev/null | sed 's,.*/,,' | sort -un)
+    hosts=$(for f in "$R"/proc/scsi/*/[0-9]*; do [ -e "$f" ] && echo "${f##*/}"; done | sort -un)
     [ -n "$hosts" ] || hosts=0
     for h in $hosts; do
         id=0
         while [ "$id" -le "$MAX_ID" ]; do
-            if ! grep -q "Host: scsi$h Channel: 00 Id: $(printf %02d "$id") Lun: 00" /proc/scsi/scsi 2>/dev/null; then
-                echo "scsi add-single-device $h 0 $id 0" > /proc/scsi/scsi 2>/dev/null
+            if ! grep -q "Host: scsi$h Channel: 00 Id: $(printf %02d "$id") Lun: 00" "$R/proc/scsi/scsi" 2>/dev/null; then
+                echo "scsi add-single-device $h 0 $id 0" >> "$R/proc/scsi/scsi" 2>/dev/null
             fi
             id=$((id + 1))
         done
@@ -60,8 +65,8 @@ scan_camcontrol() {
 
 before=$(list_disks | tr '\n' ' ')
 method=$(pick_method)
-if [ "$PCI_RESCAN" = true ] && [ -w /sys/bus/pci/rescan ]; then
-    echo 1 > /sys/bus/pci/rescan
+if [ "$PCI_RESCAN" = true ] && [ -w "$R/sys/bus/pci/rescan" ]; then
+    echo 1 > "$R/sys/bus/pci/rescan"
 fi
 case "$method" in
     sysfs) scanned=$(scan_sysfs) ;;
@@ -81,14 +86,19 @@ new_disks() {
 }
 new_disks
 waited=0
-while [ "$EXPECT" -gt 0 ] && [ "$(echo $new | wc -w)" -lt "$EXPECT" ] && [ "$waited" -lt "$WAIT" ]; do
+count_words() { echo $#; }
+# shellcheck disable=SC2086 # word splitting of the device list is the point
+while [ "$EXPECT" -gt 0 ] && [ "$(count_words $new)" -lt "$EXPECT" ] && [ "$waited" -lt "$WAIT" ]; do
     sleep 1
     waited=$((waited + 1))
     new_disks
 done
 
-echo "method=$method"
-echo "scanned=$scanned"
-echo "before=$before"
-echo "after=$after"
-echo "new=$new"
+json_list() {
+    printf '['
+    sep=
+    for x in $1; do printf '%s"%s"' "$sep" "$x"; sep=', '; done
+    printf ']'
+}
+printf '{"method": "%s", "scanned": %s, "before": %s, "after": %s, "new_devices": %s}\n' \
+    "$method" "$(json_list "$scanned")" "$(json_list "$before")" "$(json_list "$after")" "$(json_list "$new")"

@@ -13,9 +13,9 @@ def domain(disks='', controllers='', machine='pc-i440fx-7.2'):
 
 
 def disk(source, target, bus='virtio', serial=None):
+    serial_xml = '<serial>%s</serial>' % serial if serial else ''
     return ("<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='%s'/>"
-            "<target dev='%s' bus='%s'/>%s</disk>" % (source, target, bus,
-                                                       '<serial>%s</serial>' % serial if serial else ''))
+            "<target dev='%s' bus='%s'/>%s</disk>" % (source, target, bus, serial_xml))
 
 
 @pytest.fixture
