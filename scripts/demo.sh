@@ -70,6 +70,7 @@ fi
 step "Detaching both disks (confirmed gone from the live domain) and removing their images"
 ansible-playbook -i "$INVENTORY" playbooks/hotplug_disk.yml -e "$VARS" \
     -e '{"hotplug_state": "absent", "hotplug_remove_images": true}' | tail -n 3
+# shellcheck disable=SC2016 # expanded by the guest's shell, not here
 "${LABTOOL[@]}" exec --name "$GUEST" -- 'echo "block devices left: $(lsdisks | wc -l)"'
 step "Removing the guest"
 "${LABTOOL[@]}" down --name "$GUEST"

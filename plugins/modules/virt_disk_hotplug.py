@@ -24,7 +24,7 @@ description:
   - Live PCI hotplug slots are counted before anything changes; a request that
     cannot fit changes nothing.
 author:
-  - virtops.devices maintainers
+  - virtops.devices maintainers (@virtops)
 extends_documentation_fragment:
   - virtops.devices.libvirt
 options:

@@ -65,7 +65,7 @@ def timed(label, func, results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--disks', type=int, default=20)
     parser.add_argument('--out', help='also write the results as Markdown to this file')
     args = parser.parse_args()
