@@ -19,6 +19,20 @@ from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml
 from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
 
 
+def hotplug_argument_spec(**extra):
+    """The argument spec shared by modules that attach devices (see doc fragment ``hotplug``)."""
+    spec = dict(
+        name=dict(type='str', required=True),
+        uri=dict(type='str', default='qemu:///system'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        live=dict(type='bool', default=True),
+        config=dict(type='bool', default=True),
+        detach_timeout=dict(type='int', default=30),
+    )
+    spec.update(extra)
+    return spec
+
+
 def select_scopes(name, live, config, state):
     """The scopes to change, and notes for the ones skipped.
 

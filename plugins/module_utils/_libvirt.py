@@ -19,6 +19,16 @@ except ImportError:
     LIBVIRT_IMPORT_ERROR = traceback.format_exc()
 
 
+def fail_on_missing_libraries(module):
+    """Fail the module with Ansible's standard message when libvirt-python or lxml is missing."""
+    from ansible.module_utils.basic import missing_required_lib
+    from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml
+    for has, lib, error in ((HAS_LIBVIRT, 'libvirt-python', LIBVIRT_IMPORT_ERROR),
+                            (_domain_xml.HAS_LXML, 'lxml', _domain_xml.LXML_IMPORT_ERROR)):
+        if not has:
+            module.fail_json(msg=missing_required_lib(lib), exception=error)
+
+
 class VirtError(Exception):
     """An error with a message meant for the operator."""
 

@@ -26,17 +26,9 @@ description:
 author:
   - virtops.devices maintainers (@virtops)
 extends_documentation_fragment:
+  - virtops.devices.hotplug
   - virtops.devices.libvirt
 options:
-  name:
-    description: Name of the domain.
-    type: str
-    required: true
-  state:
-    description: V(present) attaches the disks, V(absent) detaches them.
-    type: str
-    choices: [present, absent]
-    default: present
   disks:
     description: The disks.
     type: list
@@ -81,21 +73,6 @@ options:
         description: QEMU cache mode.
         type: str
         choices: [default, none, writethrough, writeback, directsync, unsafe]
-  live:
-    description:
-      - Change the running domain when it runs. On a shut-off domain this is
-        skipped (with a note in RV(notes)), not an error, as long as O(config)
-        can be done.
-    type: bool
-    default: true
-  config:
-    description: Change the persistent definition.
-    type: bool
-    default: true
-  detach_timeout:
-    description: Seconds to wait for the guest to release a disk on live detach.
-    type: int
-    default: 30
 attributes:
   check_mode:
     support: full
@@ -172,7 +149,7 @@ notes:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtops.devices.plugins.module_utils import (
     _disk, _disk_plan, _domain_xml, _hotplug, _libvirt)
@@ -204,21 +181,11 @@ def disk_results(dom, specs, scopes):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            uri=dict(type='str', default='qemu:///system'),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            disks=dict(type='list', elements='dict', required=True, options=DISK_OPTIONS),
-            live=dict(type='bool', default=True),
-            config=dict(type='bool', default=True),
-            detach_timeout=dict(type='int', default=30),
-        ),
+        argument_spec=_hotplug.hotplug_argument_spec(
+            disks=dict(type='list', elements='dict', required=True, options=DISK_OPTIONS)),
         supports_check_mode=True,
     )
-    for has, lib, error in ((_libvirt.HAS_LIBVIRT, 'libvirt-python', _libvirt.LIBVIRT_IMPORT_ERROR),
-                            (_domain_xml.HAS_LXML, 'lxml', _domain_xml.LXML_IMPORT_ERROR)):
-        if not has:
-            module.fail_json(msg=missing_required_lib(lib), exception=error)
+    _libvirt.fail_on_missing_libraries(module)
     p = module.params
     try:
         conn = _libvirt.connect(p['uri'])
