@@ -98,22 +98,26 @@ def current_trees(dom, scopes):
                 for scope in scopes)
 
 
-def device_present(dom, device):
-    """True while a device canonically equal to ``device`` is in the live XML."""
-    want = _domain_xml.canonical(device)
+def devices_still_present(dom, devices):
+    """The devices of ``devices`` that are still in the live XML (one read of it)."""
     root = _domain_xml.parse(_libvirt.domain_xml(dom))
-    return any(_domain_xml.canonical(node) == want for node in _domain_xml.find_devices(root, device.tag))
+    live = set(_domain_xml.canonical(node) for node in _domain_xml.devices(root))
+    return [device for device in devices if _domain_xml.canonical(device) in live]
+
+
+def wait_devices_removed(dom, devices, timeout, poll=0.2):
+    """Wait until every device has left the live domain; return those still there at the timeout."""
+    deadline = time.time() + timeout
+    while True:
+        remaining = devices_still_present(dom, devices)
+        if not remaining or time.time() >= deadline:
+            return remaining
+        time.sleep(poll)
 
 
 def wait_device_removed(dom, device, timeout, poll=0.2):
     """Wait until ``device`` has left the live domain; False on timeout."""
-    deadline = time.time() + timeout
-    while True:
-        if not device_present(dom, device):
-            return True
-        if time.time() >= deadline:
-            return False
-        time.sleep(poll)
+    return not wait_devices_removed(dom, [device], timeout, poll)
 
 
 def _run(dom, action, scope, device):
@@ -136,10 +140,34 @@ def _undo(dom, done):
             pass
 
 
+def _is_live_detach(step):
+    return step['action'] == 'detach' and step['scope'] == 'live'
+
+
+def _confirm_removed(dom, name, sent, detach_timeout):
+    """Wait for the live detaches already sent; VirtError naming those the guest kept."""
+    kept = wait_devices_removed(dom, [step['device'] for step in sent], detach_timeout)
+    if kept:
+        labels = [step['label'] for step in sent if any(step['device'] is device for device in kept)]
+        raise VirtError(
+            'the guest of domain %r did not release %s within %s s: it has no ACPI/PCIe hotplug '
+            '(load acpiphp or pciehp in the guest) or the device is busy (unmount it first). '
+            'The persistent definition was left as it was; retry once the guest lets go.'
+            % (name, ', '.join(labels), detach_timeout))
+
+
 def apply_steps(dom, name, steps, detach_timeout):
-    """Run ``steps`` in order. On failure undo the attaches done and raise VirtError."""
-    done = []
+    """Run ``steps`` in order. On failure undo the attaches done and raise VirtError.
+
+    Consecutive live detaches are all sent first and then confirmed together, so
+    detaching twenty disks waits for the guest once, not twenty times; nothing
+    after them (the persistent definition) changes before they are confirmed.
+    """
+    done, sent = [], []
     for step in steps:
+        if sent and not _is_live_detach(step):
+            _confirm_removed(dom, name, sent, detach_timeout)
+            sent = []
         try:
             _run(dom, step['action'], step['scope'], step['device'])
         except _libvirt.libvirt.libvirtError as exc:
@@ -147,14 +175,11 @@ def apply_steps(dom, name, steps, detach_timeout):
             raise VirtError('libvirt refused to %s %s (%s) on domain %r: %s%s' % (
                 step['action'], step['label'], step['scope'], name, _libvirt.error_text(exc),
                 _undone_note(done)))
-        if step['action'] == 'detach' and step['scope'] == 'live':
-            if not wait_device_removed(dom, step['device'], detach_timeout):
-                raise VirtError(
-                    'the guest of domain %r did not release %s within %s s: it has no ACPI/PCIe hotplug '
-                    '(load acpiphp or pciehp in the guest) or the device is busy (unmount it first). '
-                    'The persistent definition was left as it was; retry once the guest lets go.'
-                    % (name, step['label'], detach_timeout))
+        if _is_live_detach(step):
+            sent.append(step)
         done.append(step)
+    if sent:
+        _confirm_removed(dom, name, sent, detach_timeout)
     return done
 
 
