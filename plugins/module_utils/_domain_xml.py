@@ -66,6 +66,8 @@ def add_device(root, device):
     """Append a copy of ``device`` after the last device of its kind; return the copy."""
     device = copy.deepcopy(device)
     holder = devices(root)
+    if holder.text is not None and not holder.text.strip():
+        holder.text = None  # an empty <devices>\n</devices> would keep the new device unindented
     same = holder.findall(device.tag)
     if same:
         same[-1].addnext(device)
@@ -96,12 +98,14 @@ def canonical(device, ignore=_VOLATILE):
     """Device XML reduced for comparison: no alias/address/boot order, sorted attributes.
 
     Two devices with equal ``canonical`` text are the same device as far as
-    the user's request goes, whatever libvirt filled in.
+    the user's request goes, whatever libvirt filled in. Only the device's own
+    children are dropped: an ``<address>`` inside ``<source>`` (the host PCI
+    address of a hostdev) is part of what the device is.
     """
     clone = copy.deepcopy(device)
     for tag in ignore:
-        for node in clone.findall('.//' + tag):
-            node.getparent().remove(node)
+        for node in clone.findall(tag):
+            clone.remove(node)
     for node in clone.iter():
         items = sorted(node.attrib.items())
         node.attrib.clear()

@@ -24,10 +24,13 @@ def _int(text):
 
 
 def pci_addresses(root):
-    """(bus, slot) of every PCI address in use by a device or controller."""
+    """(bus, slot) of every guest PCI address in use by a device or controller.
+
+    Host addresses (``<source><address>`` of a hostdev) are not guest slots.
+    """
     used = set()
     for node in _domain_xml.devices(root).iter('address'):
-        if node.get('type') == 'pci':
+        if node.get('type') == 'pci' and node.getparent().tag != 'source':
             used.add((_int(node.get('bus')), _int(node.get('slot'))))
     return used
 
