@@ -1,0 +1,454 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) virtops.devices contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: iommu_grub
+short_description: Put IOMMU (and other) kernel arguments on every boot entry
+version_added: 0.1.0
+description:
+  - Makes every Linux boot entry of a host carry the wanted kernel arguments
+    (for PCI passthrough V(intel_iommu=on), V(iommu=pt)) and none of the
+    arguments to remove (such as V(intel_iommu=off)), using the way the
+    host's distribution and firmware keep the kernel command line.
+  - "The boot setup is detected from the tree: BLS entries with C(grubby)
+    (RHEL/CentOS/Alma/Rocky 8+, Fedora: C(grubby --update-kernel=ALL));
+    C(/etc/default/grub) with C(grub2-mkconfig) (RHEL/CentOS 7 to the BIOS
+    or UEFI C(grub.cfg), SUSE to C(/boot/grub2/grub.cfg)); Debian/Ubuntu with
+    a drop-in C(/etc/default/grub.d/99-virtops-iommu.cfg) and C(update-grub);
+    legacy GRUB (C(/boot/grub/grub.conf), C(/boot/grub/menu.lst)) by editing
+    each entry's C(kernel) line (the C(module) line of a Xen entry)."
+  - Every boot entry is checked, not only the default one. Files are changed
+    only where they differ, the regeneration tool runs only when something
+    changed, and its exit status is checked; when it fails, every file is put
+    back as it was and the tool's output is shown.
+  - "Argument rules: an argument already present is left alone; V(name=value)
+    replaces other values of V(name) (except names the kernel takes several
+    times, such as V(console)); a bare name in O(remove_args) removes every
+    value of it; arguments after V(--) (for init) are not touched."
+  - On Debian/Ubuntu and with C(grub2-mkconfig) the arguments are put in
+    C(GRUB_CMDLINE_LINUX), which every generated entry (recovery too) gets;
+    exact copies in C(GRUB_CMDLINE_LINUX_DEFAULT) are dropped.
+author:
+  - virtops.devices maintainers (@virtops)
+options:
+  args:
+    description:
+      - Kernel arguments that every boot entry must carry, one per item,
+        V(name) or V(name=value), for example V(intel_iommu=on), V(iommu=pt).
+      - Items with spaces, quotes or shell characters are refused.
+      - V(amd_iommu=on) is accepted for compatibility with old runbooks but is
+        not written, with a warning; it is not a value the kernel knows (the
+        AMD IOMMU is on by default).
+    type: list
+    elements: str
+    default: []
+  remove_args:
+    description:
+      - Kernel arguments no boot entry may carry. V(name=value) removes that
+        exact argument; a bare V(name) removes it with any value.
+    type: list
+    elements: str
+    default: []
+  vendor:
+    description:
+      - Adds the IOMMU arguments of a CPU vendor to O(args) and O(remove_args).
+      - V(intel) adds V(intel_iommu=on) (and so replaces V(intel_iommu=off));
+        V(amd) adds nothing (the AMD IOMMU is on by default) and removes
+        V(amd_iommu=off); V(auto) picks one from C(/proc/cpuinfo) of the
+        machine running the module; V(none) adds nothing.
+    type: str
+    choices: [auto, intel, amd, none]
+    default: none
+  firmware:
+    description:
+      - How the host boots, which decides the C(grub.cfg) that
+        C(grub2-mkconfig) writes on RHEL/CentOS 7 (BIOS C(/boot/grub2/grub.cfg),
+        UEFI C(/boot/efi/EFI/<vendor>/grub.cfg); when the EFI C(grub.cfg) is
+        only a stub, as on EL 9+, C(/boot/grub2/grub.cfg)).
+      - V(auto) looks at C(/sys/firmware/efi) on a running system, and at
+        which C(grub.cfg) holds the entries in a tree.
+    type: str
+    choices: [auto, bios, uefi]
+    default: auto
+extends_documentation_fragment:
+  - virtops.devices.files
+attributes:
+  check_mode:
+    description: Computes the new files and entries; runs no tool and writes nothing.
+    support: full
+  diff_mode:
+    description: Before and after text of every file changed, including the ones the boot tool regenerates.
+    support: full
+  idempotent:
+    description: A second run with the same options changes nothing.
+    support: full
+  platform:
+    description: Linux hosts, or a Linux tree mounted under O(root).
+    support: full
+    platforms: posix
+notes:
+  - The new arguments take effect at the next boot. RV(reboot_required)
+    tells whether the running kernel (C(/proc/cmdline)) lacks them.
+  - With O(root) other than V(/) the boot tool runs inside the tree through
+    C(chroot); mount C(/proc), C(/sys) and C(/dev) there first, as for any
+    chroot that runs C(grub2-mkconfig).
+  - The IOMMU must also be enabled in the firmware (Intel VT-d, AMD-Vi);
+    the role C(virtops.devices.iommu_host) uses this module and checks that
+    after a reboot.
+seealso:
+  - name: Kernel parameters
+    description: The kernel's list of command-line parameters.
+    link: https://www.kernel.org/doc/html/latest/admin-guide/kernel-parameters.html
+'''
+
+EXAMPLES = r'''
+- name: Intel VT-d in passthrough mode on every boot entry
+  virtops.devices.iommu_grub:
+    vendor: intel
+    args:
+      - iommu=pt
+    remove_args:
+      - intel_iommu=off
+  register: iommu
+
+- name: Reboot when the running kernel lacks the arguments
+  ansible.builtin.reboot:
+  when: iommu.reboot_required
+
+- name: Pick the vendor from the CPU, keep a backup of each changed file
+  virtops.devices.iommu_grub:
+    vendor: auto
+    args: [iommu=pt]
+    backup: true
+
+- name: Work on a mounted guest image offline
+  virtops.devices.iommu_grub:
+    root: /mnt/image
+    args: [intel_iommu=on, iommu=pt]
+'''
+
+RETURN = r'''
+setup:
+  description: The boot setup found (V(bls), V(debian), V(mkconfig), V(legacy)).
+  returned: success
+  type: str
+  sample: debian
+family:
+  description: The distribution family of the tree (V(redhat), V(debian), V(suse)) or V(null).
+  returned: success
+  type: str
+  sample: redhat
+firmware:
+  description: The firmware the C(grub.cfg) choice was made for.
+  returned: success
+  type: str
+  sample: bios
+config:
+  description: The file the boot tool writes (or the module edits, for legacy GRUB), inside the tree.
+  returned: success
+  type: str
+  sample: /boot/grub/grub.cfg
+tool:
+  description: The command run (or, in check mode, that would run); empty when none is needed.
+  returned: success
+  type: list
+  elements: str
+  sample: [/usr/sbin/grubby, --update-kernel=ALL, --args=intel_iommu=on iommu=pt, --remove-args=intel_iommu=off]
+args:
+  description: The arguments wanted, after O(vendor) was applied and no-ops dropped.
+  returned: success
+  type: list
+  elements: str
+  sample: [intel_iommu=on, iommu=pt]
+remove_args:
+  description: The arguments removed, after O(vendor) was applied.
+  returned: success
+  type: list
+  elements: str
+  sample: [intel_iommu=off]
+entries:
+  description: Every Linux boot entry with its arguments before and after (predicted in check mode).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    file:
+      description: The file holding the entry, inside the tree.
+      type: str
+    title:
+      description: The entry's title.
+      type: str
+    kernel:
+      description: The kernel image.
+      type: str
+    args_before:
+      description: The kernel arguments before.
+      type: str
+    args_after:
+      description: The kernel arguments after.
+      type: str
+    changed:
+      description: Whether the entry's arguments differed from what is wanted.
+      type: bool
+  sample:
+    - file: /boot/loader/entries/abc-5.14.0-427.el9.x86_64.conf
+      title: Red Hat Enterprise Linux (5.14.0-427.el9.x86_64) 9.4
+      kernel: /vmlinuz-5.14.0-427.el9.x86_64
+      args_before: root=/dev/mapper/rhel-root ro intel_iommu=off
+      args_after: root=/dev/mapper/rhel-root ro intel_iommu=on iommu=pt
+      changed: true
+files_changed:
+  description: Files changed (or that would change), inside the tree.
+  returned: success
+  type: list
+  elements: str
+  sample: [/etc/default/grub.d/99-virtops-iommu.cfg, /boot/grub/grub.cfg]
+backup_files:
+  description: Backups left, by file (only with O(backup)).
+  returned: changed
+  type: dict
+  sample: {/etc/default/grub: /etc/default/grub.2026-11-22@10:00:00~}
+reboot_required:
+  description:
+    - On a running system (O(root=/)), whether the running kernel's command
+      line (C(/proc/cmdline)) lacks a wanted argument or holds one to remove.
+    - On a tree, whether its boot entries changed.
+  returned: success
+  type: bool
+  sample: true
+running_cmdline:
+  description: The running kernel's command line (only with O(root=/)).
+  returned: success
+  type: str
+  sample: BOOT_IMAGE=/vmlinuz-6.1.0-27-amd64 root=/dev/vda1 ro quiet
+tool_output:
+  description: Standard output and error of the boot tool, when it ran.
+  returned: when the tool ran
+  type: str
+'''
+
+import os
+import shutil
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.virtops.devices.plugins.module_utils import _bootsetup as bs
+from ansible_collections.virtops.devices.plugins.module_utils import _files
+from ansible_collections.virtops.devices.plugins.module_utils import _kernel_args as ka
+
+
+def wanted_args(module):
+    """Validate the options; return ``(args, remove_args, warnings)``."""
+    params = module.params
+    bad = ka.invalid_args(params['args'] + params['remove_args'])
+    if bad:
+        module.fail_json(msg='invalid kernel argument(s) %s: give one plain name or name=value per '
+                             'list item, without spaces, quotes or shell characters' % ', '.join(
+                                 repr(arg) for arg in bad))
+    vendor = params['vendor']
+    if vendor == 'auto':
+        cpuinfo = _files.read_text('/proc/cpuinfo', default='')
+        vendor = ka.cpu_vendor(cpuinfo)
+        if vendor is None:
+            module.fail_json(msg='vendor=auto: the CPU vendor in /proc/cpuinfo is neither Intel nor '
+                                 'AMD; set vendor to intel, amd or none')
+    args, remove_args = ka.effective_wanted(params['args'], params['remove_args'], vendor)
+    conflicts = ka.conflicting_requests(args, remove_args)
+    if conflicts:
+        module.fail_json(msg='kernel argument(s) %s are both wanted and removed (or wanted with two '
+                             'values); fix args, remove_args or vendor' % ', '.join(conflicts))
+    warnings = ['%s' % reason for reason in ka.no_op_args(params['args']).values()]
+    if not args and not remove_args:
+        module.fail_json(msg='nothing to do: give args, remove_args or a vendor')
+    return args, remove_args, warnings
+
+
+def running_cmdline():
+    return _files.read_text('/proc/cmdline', default='').strip()
+
+
+def tool_argv(module, root, argv):
+    """Return the command that runs ``argv`` inside the tree (chroot unless root is /)."""
+    if os.path.realpath(root) == '/':
+        return list(argv)
+    return [module.get_bin_path('chroot', required=True), root] + list(argv)
+
+
+def check_all_writable(module, root, written, rewritten):
+    """Fail before any change when a file to write (or its directory) is read-only."""
+    for path in list(written) + [p for p in rewritten if os.path.exists(_files.root_path(root, p))]:
+        host = _files.root_path(root, path)
+        if not os.path.exists(host) and not os.path.isdir(os.path.dirname(host)):
+            continue
+        try:
+            _files.check_writable(host)
+        except OSError as exc:
+            module.fail_json(msg='cannot write %s (%s); make it writable, nothing was changed'
+                                 % (path, exc.strerror))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            args=dict(type='list', elements='str', default=[]),
+            remove_args=dict(type='list', elements='str', default=[]),
+            vendor=dict(type='str', default='none', choices=['auto', 'intel', 'amd', 'none']),
+            firmware=dict(type='str', default='auto', choices=['auto', 'bios', 'uefi']),
+            root=dict(type='path', default='/'),
+            backup=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    root = module.params['root']
+    args, remove_args, warnings = wanted_args(module)
+    if not os.path.isdir(root):
+        module.fail_json(msg='root %s is not a directory; give the mounted tree to work on' % root)
+    live = os.path.realpath(root) == '/'
+
+    try:
+        state = bs.read_boot_state(root)
+        setup = bs.boot_setup(state, module.params['firmware'],
+                              os.path.isdir('/sys/firmware/efi') if live else None)
+        plan = bs.boot_plan(setup, state, args, remove_args)
+    except (bs.BootSetupError, ValueError) as exc:
+        module.fail_json(msg='%s (root %s)' % (exc, root))
+
+    result = dict(changed=False, setup=setup['name'], family=setup['family'],
+                  firmware=setup['firmware'], config=setup['config'],
+                  tool=plan['tool'] or [], args=args, remove_args=remove_args,
+                  entries=plan['entries'], files_changed=sorted(plan['files']))
+    if live:
+        result['running_cmdline'] = running_cmdline()
+    diffs = [_files.ansible_diff(before, after, path)
+             for path, (before, after) in sorted(plan['files'].items())]
+    will_change = bool(plan['files'] or plan['tool'])
+
+    if module.check_mode or not will_change:
+        result['changed'] = will_change
+        result['reboot_required'] = _reboot_required(live, result, args, remove_args)
+        result['diff'] = diffs
+        _warn_all(module, warnings)
+        module.exit_json(**result)
+
+    check_all_writable(module, root, plan['files'], plan['protect'])
+    txn = _files.FileTransaction(backup=module.params['backup'])
+    for path, (_before, after) in sorted(plan['files'].items()):
+        host = _files.root_path(root, path)
+        if not os.path.isdir(os.path.dirname(host)):
+            os.makedirs(os.path.dirname(host), 0o755)
+        txn.stage(host, after)
+    tool_before = {}
+    for path in plan['protect']:
+        host = _files.root_path(root, path)
+        txn.protect(host)
+        tool_before[path] = _files.read_text(host) if os.path.isfile(host) else None
+    try:
+        txn.commit()
+    except (OSError, IOError) as exc:
+        module.fail_json(msg='could not write %s: %s; every file was put back'
+                             % (exc.filename or '', exc.strerror or exc))
+    tool_backups = {}
+
+    if plan['tool']:
+        if module.params['backup']:
+            for path, before in tool_before.items():
+                if before is not None and path not in plan['files']:
+                    host = _files.root_path(root, path)
+                    tool_backups[host] = _files.backup_name(host)
+                    shutil.copy2(host, tool_backups[host])
+        argv = tool_argv(module, root, plan['tool'])
+        rc, out, err = module.run_command(argv, environ_update={'LC_ALL': 'C'})
+        result['tool_output'] = (out + err).strip()
+        if rc != 0:
+            txn.rollback()
+            _drop(tool_backups)
+            module.fail_json(msg='%s failed with exit status %d; every file was put back as it was. '
+                                 'Its output: %s' % (' '.join(plan['tool']), rc, (out + err).strip()),
+                             **result)
+
+    after_state = bs.read_boot_state(root)
+    after_plan = bs.boot_plan(setup, after_state, args, remove_args)
+    entries = _entries_after(plan['entries'], after_plan['entries'])
+    if plan['entries'] and not after_plan['entries']:
+        txn.rollback()
+        _drop(tool_backups)
+        module.fail_json(msg='after %s no Linux boot entry is left in %s; every file was put back'
+                             % (' '.join(plan['tool'] or ['editing']), setup['config']), **result)
+    still = bs.entries_not_matching(after_plan['entries'])
+    if still and setup['name'] in ('bls', 'legacy'):
+        txn.rollback()
+        _drop(tool_backups)
+        module.fail_json(msg='after %s these boot entries still lack the arguments: %s; every file '
+                             'was put back' % (' '.join(plan['tool'] or ['editing']), ', '.join(still)),
+                         **result)
+    if still:
+        warnings.append('boot entries not generated from GRUB_CMDLINE_LINUX (for example from '
+                        '/etc/grub.d/40_custom) still lack the arguments: %s; add them there'
+                        % ', '.join(still))
+
+    for path, before in sorted(tool_before.items()):
+        host = _files.root_path(root, path)
+        after = _files.read_text(host) if os.path.isfile(host) else None
+        if after != before and path not in plan['files']:
+            diffs.append(_files.ansible_diff(before, after, path))
+    changed_paths = sorted(set(d['before_header'] for d in diffs))
+    result.update(changed=bool(changed_paths), files_changed=changed_paths, diff=diffs,
+                  entries=entries)
+    backups = dict(txn.backups)
+    backups.update((host, name) for host, name in tool_backups.items()
+                   if _files.read_text(host, default='') != tool_before[_inside(root, host)])
+    for host, name in tool_backups.items():
+        if host not in backups:
+            os.unlink(name)
+    if backups:
+        result['backup_files'] = dict((_inside(root, p), b) for p, b in backups.items())
+    result['reboot_required'] = _reboot_required(live, result, args, remove_args)
+    _warn_all(module, warnings)
+    module.exit_json(**result)
+
+
+def _drop(backups):
+    for name in backups.values():
+        if os.path.exists(name):
+            os.unlink(name)
+
+
+def _inside(root, host_path):
+    """Return ``host_path`` as seen inside the tree at ``root``."""
+    return os.path.join('/', os.path.relpath(host_path, root))
+
+
+def _warn_all(module, warnings):
+    for warning in warnings:
+        module.warn(warning)
+
+
+def _entries_after(before, after):
+    """Pair each entry found after the run with the one before it (same file and kernel,
+    in order); ``args_before`` is ``None`` for an entry the tool added."""
+    pool = {}
+    for entry in before:
+        pool.setdefault((entry['file'], entry['kernel']), []).append(entry)
+    paired = []
+    for entry in after:
+        olds = pool.get((entry['file'], entry['kernel'])) or []
+        old = olds.pop(0) if olds else None
+        args_before = old['args_before'] if old else None
+        paired.append({'file': entry['file'], 'title': entry['title'], 'kernel': entry['kernel'],
+                       'args_before': args_before, 'args_after': entry['args_before'],
+                       'changed': args_before != entry['args_before']})
+    return paired
+
+
+def _reboot_required(live, result, args, remove_args):
+    if live:
+        return ka.reboot_required(ka.split_args(result['running_cmdline']), args, remove_args)
+    return bool(result['changed'])
+
+
+if __name__ == '__main__':
+    main()
