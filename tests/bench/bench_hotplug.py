@@ -114,7 +114,8 @@ def main():
             handle.write('The virsh loop is the plain alternative and does less: `detach-disk` returns once the '
                          'request reached the guest, not when the disk is gone, and re-running it fails instead '
                          'of reporting no change. The module reads the domain once per task, plans, and '
-                         'confirms every live detach by polling the live XML. The module rows include ansible-playbook's own start (about 1.5 s here).\n')
+                         'confirms every live detach by polling the live XML. The module rows include '
+                         "ansible-playbook's own start (about 1.5 s here).\n")
 
 
 if __name__ == '__main__':

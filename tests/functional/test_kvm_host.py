@@ -68,6 +68,8 @@ def test_this_machine_is_reported_as_it_is(runs):
         os.path.exists('/proc/%s/comm' % p) and open('/proc/%s/comm' % p).read().strip() in ('libvirtd', 'virtqemud')
         for p in os.listdir('/proc') if p.isdigit())
     assert 'libguestfs-tools' in report['packages_wanted']
+    assert report['libvirt_reachable'] is True and report['libvirt_error'] == ''
+    assert 'qemu' in report['libvirt_domain_types']
     if not flags:
         assert report['ready'] is False
 
