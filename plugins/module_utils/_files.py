@@ -32,6 +32,23 @@ def root_path(root, path):
     return joined
 
 
+def is_host_root(root):
+    """Return True when ``root`` is the running system's ``/`` (not a mounted tree)."""
+    return os.path.realpath(root) == '/'
+
+
+def chroot_argv(root, argv, find_chroot):
+    """Return the command that runs ``argv`` inside the tree at ``root``.
+
+    ``argv`` itself on the running system, else ``[chroot, root] + argv``;
+    ``find_chroot()`` returns the path of ``chroot`` and is only called when
+    it is needed.
+    """
+    if is_host_root(root):
+        return list(argv)
+    return [find_chroot(), root] + list(argv)
+
+
 def read_text(path, default=None):
     """Return the text of ``path``, or ``default`` when it does not exist."""
     try:
@@ -160,7 +177,14 @@ class FileTransaction:
         self.backups = {}          # path -> backup file
 
     def stage(self, path, text, mode=None):
-        """Record that ``path`` must contain ``text``; changes nothing yet."""
+        """Record that ``path`` must contain ``text``; writes no file yet.
+
+        A missing parent directory is created (0755) now; it stays on
+        rollback, the file written into it does not.
+        """
+        parent = os.path.dirname(path)
+        if parent and not os.path.isdir(parent):
+            os.makedirs(parent, 0o755)
         self._staged.append((path, text, mode))
 
     def staged_paths(self):
@@ -209,3 +233,18 @@ class FileTransaction:
             write_atomic(path, data.decode('utf-8', 'surrogateescape'))
             _copy_attributes(st, path)
         self._saved = []
+
+
+def tree_transaction(root, files, rewritten, backup=False):
+    """Return a ``FileTransaction`` for files inside the tree at ``root``.
+
+    ``files`` is a list of ``(path, text, mode)`` to write and ``rewritten``
+    the paths a tool will rewrite (saved so that rollback restores them),
+    all as seen inside the tree.
+    """
+    txn = FileTransaction(backup=backup)
+    for path, text, mode in files:
+        txn.stage(root_path(root, path), text, mode)
+    for path in rewritten:
+        txn.protect(root_path(root, path))
+    return txn

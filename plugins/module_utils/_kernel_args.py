@@ -46,6 +46,10 @@ VENDOR_ARGS = {
 _BAD_CHARS = re.compile(r'[\s"\'`$\\;|&<>(){}]')
 
 
+class WantedArgsError(Exception):
+    """The requested arguments cannot be used; the message says what to change."""
+
+
 def split_args(text):
     """Return the tokens of a command line, honouring double quotes (``a="b c"``)."""
     tokens = []
@@ -120,6 +124,33 @@ def conflicting_requests(args, remove_args):
             if rem == arg or ('=' not in rem and rem == arg_name(arg)):
                 conflicts.append(arg)
     return _unique(conflicts)
+
+
+def wanted_args(args, remove_args, vendor, cpuinfo_text=None):
+    """Validate the requested arguments; return ``(args, remove_args, warnings)``.
+
+    ``vendor`` is ``intel``, ``amd``, ``none`` or ``auto`` (then read from
+    ``cpuinfo_text``, the text of ``/proc/cpuinfo``). Raises ``WantedArgsError``.
+    """
+    bad = invalid_args(list(args) + list(remove_args))
+    if bad:
+        raise WantedArgsError('invalid kernel argument(s) %s: give one plain name or name=value per '
+                              'list item, without spaces, quotes or shell characters' % ', '.join(
+                                  repr(arg) for arg in bad))
+    if vendor == 'auto':
+        vendor = cpu_vendor(cpuinfo_text)
+        if vendor is None:
+            raise WantedArgsError('vendor=auto: the CPU vendor in /proc/cpuinfo is neither Intel nor '
+                                  'AMD; set vendor to intel, amd or none')
+    wanted, remove = effective_wanted(args, remove_args, vendor)
+    conflicts = conflicting_requests(wanted, remove)
+    if conflicts:
+        raise WantedArgsError('kernel argument(s) %s are both wanted and removed (or wanted with two '
+                              'values); fix args, remove_args or vendor' % ', '.join(conflicts))
+    warnings = ['%s' % reason for reason in no_op_args(args).values()]
+    if not wanted and not remove:
+        raise WantedArgsError('nothing to do: give args, remove_args or a vendor')
+    return wanted, remove, warnings
 
 
 def cpu_vendor(cpuinfo_text):

@@ -233,62 +233,12 @@ tool_output:
 '''
 
 import os
-import shutil
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.virtops.devices.plugins.module_utils import _boot_apply as ba
 from ansible_collections.virtops.devices.plugins.module_utils import _bootsetup as bs
 from ansible_collections.virtops.devices.plugins.module_utils import _files
 from ansible_collections.virtops.devices.plugins.module_utils import _kernel_args as ka
-
-
-def wanted_args(module):
-    """Validate the options; return ``(args, remove_args, warnings)``."""
-    params = module.params
-    bad = ka.invalid_args(params['args'] + params['remove_args'])
-    if bad:
-        module.fail_json(msg='invalid kernel argument(s) %s: give one plain name or name=value per '
-                             'list item, without spaces, quotes or shell characters' % ', '.join(
-                                 repr(arg) for arg in bad))
-    vendor = params['vendor']
-    if vendor == 'auto':
-        cpuinfo = _files.read_text('/proc/cpuinfo', default='')
-        vendor = ka.cpu_vendor(cpuinfo)
-        if vendor is None:
-            module.fail_json(msg='vendor=auto: the CPU vendor in /proc/cpuinfo is neither Intel nor '
-                                 'AMD; set vendor to intel, amd or none')
-    args, remove_args = ka.effective_wanted(params['args'], params['remove_args'], vendor)
-    conflicts = ka.conflicting_requests(args, remove_args)
-    if conflicts:
-        module.fail_json(msg='kernel argument(s) %s are both wanted and removed (or wanted with two '
-                             'values); fix args, remove_args or vendor' % ', '.join(conflicts))
-    warnings = ['%s' % reason for reason in ka.no_op_args(params['args']).values()]
-    if not args and not remove_args:
-        module.fail_json(msg='nothing to do: give args, remove_args or a vendor')
-    return args, remove_args, warnings
-
-
-def running_cmdline():
-    return _files.read_text('/proc/cmdline', default='').strip()
-
-
-def tool_argv(module, root, argv):
-    """Return the command that runs ``argv`` inside the tree (chroot unless root is /)."""
-    if os.path.realpath(root) == '/':
-        return list(argv)
-    return [module.get_bin_path('chroot', required=True), root] + list(argv)
-
-
-def check_all_writable(module, root, written, rewritten):
-    """Fail before any change when a file to write (or its directory) is read-only."""
-    for path in list(written) + [p for p in rewritten if os.path.exists(_files.root_path(root, p))]:
-        host = _files.root_path(root, path)
-        if not os.path.exists(host) and not os.path.isdir(os.path.dirname(host)):
-            continue
-        try:
-            _files.check_writable(host)
-        except OSError as exc:
-            module.fail_json(msg='cannot write %s (%s); make it writable, nothing was changed'
-                                 % (path, exc.strerror))
 
 
 def main():
@@ -303,151 +253,42 @@ def main():
         ),
         supports_check_mode=True,
     )
-    root = module.params['root']
-    args, remove_args, warnings = wanted_args(module)
+    params, root = module.params, module.params['root']
+    cpuinfo = _files.read_text('/proc/cpuinfo', default='') if params['vendor'] == 'auto' else None
+    try:
+        args, remove_args, warnings = ka.wanted_args(params['args'], params['remove_args'],
+                                                     params['vendor'], cpuinfo)
+    except ka.WantedArgsError as exc:
+        module.fail_json(msg=str(exc))
     if not os.path.isdir(root):
         module.fail_json(msg='root %s is not a directory; give the mounted tree to work on' % root)
-    live = os.path.realpath(root) == '/'
+    live = _files.is_host_root(root)
 
     try:
-        state = bs.read_boot_state(root)
-        setup = bs.boot_setup(state, module.params['firmware'],
-                              os.path.isdir('/sys/firmware/efi') if live else None)
-        plan = bs.boot_plan(setup, state, args, remove_args)
+        setup, plan = ba.read_boot_plan(root, params['firmware'], args, remove_args,
+                                        os.path.isdir('/sys/firmware/efi') if live else None)
     except (bs.BootSetupError, ValueError) as exc:
         module.fail_json(msg='%s (root %s)' % (exc, root))
-
-    result = dict(changed=False, setup=setup['name'], family=setup['family'],
-                  firmware=setup['firmware'], config=setup['config'],
-                  tool=plan['tool'] or [], args=args, remove_args=remove_args,
-                  entries=plan['entries'], files_changed=sorted(plan['files']))
+    result = ba.plan_result(setup, plan, args, remove_args)
     if live:
-        result['running_cmdline'] = running_cmdline()
-    diffs = [_files.ansible_diff(before, after, path)
-             for path, (before, after) in sorted(plan['files'].items())]
-    will_change = bool(plan['files'] or plan['tool'])
+        result['running_cmdline'] = _files.read_text('/proc/cmdline', default='').strip()
+    diffs = ba.plan_diffs(plan)
 
-    if module.check_mode or not will_change:
-        result['changed'] = will_change
-        result['reboot_required'] = _reboot_required(live, result, args, remove_args)
-        result['diff'] = diffs
-        _warn_all(module, warnings)
-        module.exit_json(**result)
-
-    check_all_writable(module, root, plan['files'], plan['protect'])
-    txn = _files.FileTransaction(backup=module.params['backup'])
-    for path, (_before, after) in sorted(plan['files'].items()):
-        host = _files.root_path(root, path)
-        if not os.path.isdir(os.path.dirname(host)):
-            os.makedirs(os.path.dirname(host), 0o755)
-        txn.stage(host, after)
-    tool_before = {}
-    for path in plan['protect']:
-        host = _files.root_path(root, path)
-        txn.protect(host)
-        tool_before[path] = _files.read_text(host) if os.path.isfile(host) else None
-    try:
-        txn.commit()
-    except (OSError, IOError) as exc:
-        module.fail_json(msg='could not write %s: %s; every file was put back'
-                             % (exc.filename or '', exc.strerror or exc))
-    tool_backups = {}
-
-    if plan['tool']:
-        if module.params['backup']:
-            for path, before in tool_before.items():
-                if before is not None and path not in plan['files']:
-                    host = _files.root_path(root, path)
-                    tool_backups[host] = _files.backup_name(host)
-                    shutil.copy2(host, tool_backups[host])
-        argv = tool_argv(module, root, plan['tool'])
-        rc, out, err = module.run_command(argv, environ_update={'LC_ALL': 'C'})
-        result['tool_output'] = (out + err).strip()
-        if rc != 0:
-            txn.rollback()
-            _drop(tool_backups)
-            module.fail_json(msg='%s failed with exit status %d; every file was put back as it was. '
-                                 'Its output: %s' % (' '.join(plan['tool']), rc, (out + err).strip()),
-                             **result)
-
-    after_state = bs.read_boot_state(root)
-    after_plan = bs.boot_plan(setup, after_state, args, remove_args)
-    entries = _entries_after(plan['entries'], after_plan['entries'])
-    if plan['entries'] and not after_plan['entries']:
-        txn.rollback()
-        _drop(tool_backups)
-        module.fail_json(msg='after %s no Linux boot entry is left in %s; every file was put back'
-                             % (' '.join(plan['tool'] or ['editing']), setup['config']), **result)
-    still = bs.entries_not_matching(after_plan['entries'])
-    if still and setup['name'] in ('bls', 'legacy'):
-        txn.rollback()
-        _drop(tool_backups)
-        module.fail_json(msg='after %s these boot entries still lack the arguments: %s; every file '
-                             'was put back' % (' '.join(plan['tool'] or ['editing']), ', '.join(still)),
-                         **result)
-    if still:
-        warnings.append('boot entries not generated from GRUB_CMDLINE_LINUX (for example from '
-                        '/etc/grub.d/40_custom) still lack the arguments: %s; add them there'
-                        % ', '.join(still))
-
-    for path, before in sorted(tool_before.items()):
-        host = _files.root_path(root, path)
-        after = _files.read_text(host) if os.path.isfile(host) else None
-        if after != before and path not in plan['files']:
-            diffs.append(_files.ansible_diff(before, after, path))
-    changed_paths = sorted(set(d['before_header'] for d in diffs))
-    result.update(changed=bool(changed_paths), files_changed=changed_paths, diff=diffs,
-                  entries=entries)
-    backups = dict(txn.backups)
-    backups.update((host, name) for host, name in tool_backups.items()
-                   if _files.read_text(host, default='') != tool_before[_inside(root, host)])
-    for host, name in tool_backups.items():
-        if host not in backups:
-            os.unlink(name)
-    if backups:
-        result['backup_files'] = dict((_inside(root, p), b) for p, b in backups.items())
-    result['reboot_required'] = _reboot_required(live, result, args, remove_args)
-    _warn_all(module, warnings)
-    module.exit_json(**result)
-
-
-def _drop(backups):
-    for name in backups.values():
-        if os.path.exists(name):
-            os.unlink(name)
-
-
-def _inside(root, host_path):
-    """Return ``host_path`` as seen inside the tree at ``root``."""
-    return os.path.join('/', os.path.relpath(host_path, root))
-
-
-def _warn_all(module, warnings):
+    if module.check_mode or not ba.plan_changes_something(plan):
+        result.update(changed=ba.plan_changes_something(plan), diff=diffs)
+    else:
+        try:
+            result, more_warnings = ba.apply_boot_plan(
+                root, setup, plan, args, remove_args, params['backup'], module.run_command,
+                lambda: module.get_bin_path('chroot', required=True), result, diffs)
+        except ba.BootApplyError as exc:
+            module.fail_json(msg=exc.msg, **exc.result)
+        warnings.extend(more_warnings)
+    result['reboot_required'] = ba.reboot_required(result.get('running_cmdline'), result['changed'],
+                                                   args, remove_args)
     for warning in warnings:
         module.warn(warning)
-
-
-def _entries_after(before, after):
-    """Pair each entry found after the run with the one before it (same file and kernel,
-    in order); ``args_before`` is ``None`` for an entry the tool added."""
-    pool = {}
-    for entry in before:
-        pool.setdefault((entry['file'], entry['kernel']), []).append(entry)
-    paired = []
-    for entry in after:
-        olds = pool.get((entry['file'], entry['kernel'])) or []
-        old = olds.pop(0) if olds else None
-        args_before = old['args_before'] if old else None
-        paired.append({'file': entry['file'], 'title': entry['title'], 'kernel': entry['kernel'],
-                       'args_before': args_before, 'args_after': entry['args_before'],
-                       'changed': args_before != entry['args_before']})
-    return paired
-
-
-def _reboot_required(live, result, args, remove_args):
-    if live:
-        return ka.reboot_required(ka.split_args(result['running_cmdline']), args, remove_args)
-    return bool(result['changed'])
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -210,22 +210,12 @@ backups:
 '''
 
 import os
-import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtops.devices.plugins.module_utils import _files
+from ansible_collections.virtops.devices.plugins.module_utils import _pv_apply
 from ansible_collections.virtops.devices.plugins.module_utils import _pv_plan
-
-
-class ToolFailed(Exception):
-    pass
-
-
-def chrooted(module, root, argv):
-    if os.path.abspath(root) == '/':
-        return argv
-    return [module.get_bin_path('chroot', required=True), root] + argv
 
 
 def blkid_export(module, root):
@@ -237,38 +227,6 @@ def blkid_export(module, root):
         return None
     rc, out, _err = module.run_command([blkid, '-o', 'export'])
     return out if rc == 0 else None
-
-
-def apply(module, root, plan, backup):
-    """Write every planned file and run the initrd commands; on any failure put everything back."""
-    txn = _files.FileTransaction(backup=backup)
-    for path in plan.order:
-        _before, after, mode = plan.files[path]
-        host = _files.root_path(root, path)
-        parent = os.path.dirname(host)
-        if not os.path.isdir(parent):
-            os.makedirs(parent)
-        txn.stage(host, after, mode)
-    for cmd in plan.commands:
-        txn.protect(_files.root_path(root, cmd['output']))
-        if cmd.get('keep'):
-            txn.protect(_files.root_path(root, cmd['keep'][1]))
-    try:
-        txn.commit()
-        for cmd in plan.commands:
-            if cmd.get('keep'):
-                shutil.copy2(_files.root_path(root, cmd['keep'][0]), _files.root_path(root, cmd['keep'][1]))
-            rc, out, err = module.run_command(chrooted(module, root, cmd['argv']))
-            if rc != 0:
-                raise ToolFailed('%s failed (rc=%d) for kernel %s: %s' % (
-                    ' '.join(cmd['argv']), rc, cmd['kernel'], (err or out).strip()[-2000:]))
-    except ToolFailed as exc:
-        txn.rollback()
-        module.fail_json(msg='%s; every file was put back as it was' % exc)
-    except (IOError, OSError) as exc:
-        txn.rollback()
-        module.fail_json(msg='could not write the guest files: %s; every file was put back as it was' % exc)
-    return txn.backups
 
 
 def main():
@@ -304,7 +262,11 @@ def main():
     changed = bool(plan.order or plan.commands)
     backups = {}
     if changed and not module.check_mode:
-        backups = apply(module, root, plan, p['backup'])
+        try:
+            backups = _pv_apply.apply_migration(root, plan, p['backup'], module.run_command,
+                                                lambda: module.get_bin_path('chroot', required=True))
+        except _pv_apply.MigrationApplyError as exc:
+            module.fail_json(msg=str(exc))
     kernels = dict((kver, {'drivers': info.get('pv_drivers', []),
                            'initrd': next((c['output'] for c in plan.commands if c['kernel'] == kver), None)})
                    for kver, info in facts['kernels'].items())

@@ -1,0 +1,36 @@
+"""L0: the kernel arguments a run wants, from the module options (validation and vendor)."""
+
+import pytest
+
+from ansible_collections.virtops.devices.plugins.module_utils import _kernel_args as ka
+
+INTEL_CPU = 'processor\t: 0\nvendor_id\t: GenuineIntel\n'
+
+
+def test_vendor_is_added_and_no_ops_are_dropped_with_a_warning():
+    args, remove, warnings = ka.wanted_args(['iommu=pt', 'amd_iommu=on'], [], 'intel')
+    assert (args, remove) == (['intel_iommu=on', 'iommu=pt'], ['intel_iommu=off'])
+    assert warnings == [ka.NO_OP_ARGS['amd_iommu=on']]
+
+
+def test_vendor_auto_reads_cpuinfo():
+    assert ka.wanted_args([], [], 'auto', INTEL_CPU)[:2] == (['intel_iommu=on'], ['intel_iommu=off'])
+    with pytest.raises(ka.WantedArgsError, match='^vendor=auto: the CPU vendor in /proc/cpuinfo is '
+                                                 'neither Intel nor AMD; set vendor to intel, amd or none$'):
+        ka.wanted_args(['iommu=pt'], [], 'auto', '')
+
+
+def test_invalid_arguments_are_named():
+    with pytest.raises(ka.WantedArgsError) as err:
+        ka.wanted_args(['iommu=pt', 'a b'], ['x;y'], 'none')
+    assert str(err.value) == ("invalid kernel argument(s) 'a b', 'x;y': give one plain name or name=value "
+                              "per list item, without spaces, quotes or shell characters")
+
+
+def test_conflicts_and_nothing_to_do():
+    with pytest.raises(ka.WantedArgsError, match=r'^kernel argument\(s\) iommu=pt are both wanted and '
+                                                 r'removed \(or wanted with two values\); fix args, '
+                                                 r'remove_args or vendor$'):
+        ka.wanted_args(['iommu=pt'], ['iommu'], 'none')
+    with pytest.raises(ka.WantedArgsError, match='^nothing to do: give args, remove_args or a vendor$'):
+        ka.wanted_args(['amd_iommu=on'], [], 'none')
