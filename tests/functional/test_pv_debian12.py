@@ -13,11 +13,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'fixtures', 'guests'))
 import debian  # noqa: E402
 
-FSTAB = ('# /etc/fstab: static file system information.\n'
-         '# <file system> <mount point>   <type>  <options>       <dump>  <pass>\n'
-         'UUID=1b7e6c1e-4f5a-4f0e-9a43-0d5cbb0f1c11 /               ext4    errors=remount-ro 0       1\n'
-         '/dev/sda5       none            swap    sw              0       0\n'
-         '/dev/sr0        /media/cdrom0   udf,iso9660 user,noauto     0       0\n')
+FSTAB = debian.FSTAB
 TOUCHED = ('etc/fstab', 'etc/initramfs-tools/modules')
 
 
@@ -34,20 +30,10 @@ def debian12(debian12_base):
     """The shared tree with a known fstab; every file the tests touch is put back afterwards."""
     root = debian12_base
     kver = debian.kernel_version(root)
-    initrd = os.path.join(root, 'boot', 'initrd.img-%s' % kver)
-    saved = {}
-    for rel in TOUCHED + ('boot/initrd.img-%s' % kver,):
-        with open(os.path.join(root, rel), 'rb') as handle:
-            saved[rel] = handle.read()
-    with open(os.path.join(root, 'etc/fstab'), 'w') as handle:
-        handle.write(FSTAB)
-    yield root, kver
-    for rel, data in saved.items():
-        with open(os.path.join(root, rel), 'wb') as handle:
-            handle.write(data)
-    for extra in (initrd + '.pre-pv', os.path.join(root, 'etc/initramfs-tools/hooks/zz-virtops-fail')):
-        if os.path.exists(extra):
-            os.unlink(extra)
+    with debian.tree_with_fstab(root, TOUCHED + ('boot/initrd.img-%s' % kver,),
+                                leftovers=('boot/initrd.img-%s.pre-pv' % kver,
+                                           'etc/initramfs-tools/hooks/zz-virtops-fail')):
+        yield root, kver
 
 
 def params(root):

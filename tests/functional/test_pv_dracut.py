@@ -18,11 +18,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'fixtures', 'guests'))
 import debian  # noqa: E402
 
-FSTAB = ('# /etc/fstab: static file system information.\n'
-         '# <file system> <mount point>   <type>  <options>       <dump>  <pass>\n'
-         'UUID=1b7e6c1e-4f5a-4f0e-9a43-0d5cbb0f1c11 /               ext4    errors=remount-ro 0       1\n'
-         '/dev/sda5       none            swap    sw              0       0\n'
-         '/dev/sr0        /media/cdrom0   udf,iso9660 user,noauto     0       0\n')
+FSTAB = debian.FSTAB
 SWAP_UUID = '7d3b4c1e-0000-4000-8000-000000000005'
 PV_CONF = 'etc/dracut.conf.d/90-virtops-pv.conf'
 FAIL_MODULE = 'usr/lib/dracut/modules.d/99virtopsfail'
@@ -45,25 +41,11 @@ def dracut_tree(dracut_base):
     """The shared tree with a known fstab; every file the tests touch is put back afterwards."""
     root = dracut_base
     kver = debian.kernel_version(root)
-    saved = {}
-    for rel in ('etc/fstab', debian.DRACUT_GUEST_CONF, 'boot/initrd.img-%s' % kver):
-        with open(os.path.join(root, rel), 'rb') as handle:
-            saved[rel] = handle.read()
-    with open(os.path.join(root, 'etc/fstab'), 'w') as handle:
-        handle.write(FSTAB)
-    yield root, kver
-    for rel, data in saved.items():
-        with open(os.path.join(root, rel), 'wb') as handle:
-            handle.write(data)
-    for extra in ('boot/initrd.img-%s.pre-pv' % kver, PV_CONF, FAIL_SAW, 'tmp/virtops-later.img'):
-        if os.path.exists(os.path.join(root, extra)):
-            os.unlink(os.path.join(root, extra))
-    for rel in (FAIL_MODULE, ATA_MODULE):
-        module_dir = os.path.join(root, rel)
-        if os.path.isdir(module_dir):
-            for name in os.listdir(module_dir):
-                os.unlink(os.path.join(module_dir, name))
-            os.rmdir(module_dir)
+    with debian.tree_with_fstab(root, ('etc/fstab', debian.DRACUT_GUEST_CONF, 'boot/initrd.img-%s' % kver),
+                                leftovers=('boot/initrd.img-%s.pre-pv' % kver, PV_CONF, FAIL_SAW,
+                                           'tmp/virtops-later.img'),
+                                leftover_dirs=(FAIL_MODULE, ATA_MODULE)):
+        yield root, kver
 
 
 def params(root, **extra):
