@@ -48,6 +48,16 @@ def dracut_tree(dracut_base):
         yield root, kver
 
 
+def write_dracut_module(root, rel, functions):
+    """A dracut module in the tree that dracut always picks, with the given shell functions."""
+    module_dir = os.path.join(root, rel)
+    os.makedirs(module_dir)
+    path = os.path.join(module_dir, 'module-setup.sh')
+    with open(path, 'w') as handle:
+        handle.write('#!/bin/bash\ncheck() { return 0; }\ndepends() { return 0; }\n' + functions)
+    os.chmod(path, 0o755)
+
+
 def params(root, **extra):
     args = {'root': root, 'target': 'virtio', 'initrd_tool': 'auto',
             'filesystems': [{'device': '/dev/sda5', 'uuid': SWAP_UUID}]}
@@ -143,19 +153,13 @@ def test_dracut_failing_halfway_puts_everything_back(run_module, dracut_tree):
     root, kver = dracut_tree
     # a dracut module that is picked (check 0) and fails in its install step, after the
     # kernel modules and the other dracut modules went into dracut's staging directory
-    module_dir = os.path.join(root, FAIL_MODULE)
-    os.makedirs(module_dir)
-    with open(os.path.join(module_dir, 'module-setup.sh'), 'w') as handle:
-        handle.write('#!/bin/bash\n'
-                     'check() { return 0; }\n'
-                     'depends() { return 0; }\n'
-                     'install() {\n'
-                     '    cat /etc/fstab /etc/dracut.conf.d/90-virtops-pv.conf > /%s\n'
-                     '    echo "staged: $(find "$initdir" -name \'*.ko*\' | wc -l) modules" >> /%s\n'
-                     '    echo "virtopsfail: failed on purpose" >&2\n'
-                     '    exit 1\n'
-                     '}\n' % (FAIL_SAW, FAIL_SAW))
-    os.chmod(os.path.join(module_dir, 'module-setup.sh'), 0o755)
+    write_dracut_module(root, FAIL_MODULE,
+                        'install() {\n'
+                        '    cat /etc/fstab /etc/dracut.conf.d/90-virtops-pv.conf > /%s\n'
+                        '    echo "staged: $(find "$initdir" -name \'*.ko*\' | wc -l) modules" >> /%s\n'
+                        '    echo "virtopsfail: failed on purpose" >&2\n'
+                        '    exit 1\n'
+                        '}\n' % (FAIL_SAW, FAIL_SAW))
     before = snapshot(root, kver)
     assert before[PV_CONF] is None and before['boot/initrd.img-%s.pre-pv' % kver] is None
 
@@ -180,14 +184,8 @@ def test_remove_emulated_leaves_the_emulated_drivers_out(run_module, dracut_tree
     # drivers come from a dracut module, as dracut's kernel-modules brings them on a generic guest
     with open(os.path.join(root, debian.DRACUT_GUEST_CONF), 'w') as handle:
         handle.write(debian.DRACUT_GUEST_TEXT.replace('ata_piix ata_generic ahci ', ''))
-    module_dir = os.path.join(root, ATA_MODULE)
-    os.makedirs(module_dir)
-    with open(os.path.join(module_dir, 'module-setup.sh'), 'w') as handle:
-        handle.write('#!/bin/bash\n'
-                     'check() { return 0; }\n'
-                     'depends() { return 0; }\n'
-                     'installkernel() { instmods ata_piix ata_generic pata_acpi ahci pata_atiixp; }\n')
-    os.chmod(os.path.join(module_dir, 'module-setup.sh'), 0o755)
+    write_dracut_module(root, ATA_MODULE,
+                        'installkernel() { instmods ata_piix ata_generic pata_acpi ahci pata_atiixp; }\n')
     debian.chroot_run(root, ['dracut', '-f', '/tmp/virtops-later.img', kver])
     plain = modules_in(debian.dracut_initrd_files(root, kver, '/tmp/virtops-later.img'))
     # (Debian 12's kernel has no pata_acpi)
