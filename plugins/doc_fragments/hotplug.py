@@ -35,6 +35,7 @@ options:
     description:
       - Seconds to wait for the guest to release a device on live detach. A
         detach is reported done only once the device has left the live domain.
+      - A whole number from 1 to 3600.
     type: int
     default: 30
 '''

@@ -21,6 +21,7 @@ import shutil
 from ansible_collections.virtops.devices.plugins.module_utils import _bootsetup as bs
 from ansible_collections.virtops.devices.plugins.module_utils import _files
 from ansible_collections.virtops.devices.plugins.module_utils import _kernel_args as ka
+from ansible_collections.virtops.devices.plugins.module_utils import _tools
 
 
 class BootApplyError(Exception):
@@ -84,12 +85,28 @@ def entries_after(before, after):
     return paired
 
 
-def after_run_problem(setup, plan, after_plan):
+def kernels_lacking_args(kernels, entries):
+    """Return ``(kernel images with no entry, kernel images whose every entry still lacks
+    the arguments)``, by image basename (``vmlinuz-<kver>``), from the entries read back."""
+    no_entry, lacking = [], []
+    for image in kernels:
+        mine = [entry for entry in entries if (entry['kernel'] or '').rsplit('/', 1)[-1] == image]
+        if not mine:
+            no_entry.append(image)
+        elif all(entry['changed'] for entry in mine):
+            lacking.append(image)
+    return no_entry, lacking
+
+
+def after_run_problem(setup, plan, after_plan, kernels=()):
     """Judge the entries read back after the run; return ``(error, warning)``, either ``None``.
 
-    An error (every file must be put back): no Linux entry is left, or a BLS or
-    legacy entry still lacks the arguments. A warning: generated entries not
-    built from ``GRUB_CMDLINE_LINUX`` still lack them.
+    An error (every file must be put back): no Linux entry is left, a BLS or
+    legacy entry still lacks the arguments, or - for a regenerated ``grub.cfg``
+    - an installed kernel (``kernels``: ``vmlinuz-*`` names in ``/boot``) has no
+    entry, or none with the arguments (a tool that exited 0 but generated
+    nothing). A warning: other generated entries not built from
+    ``GRUB_CMDLINE_LINUX`` still lack them.
     """
     step = ' '.join(plan['tool'] or ['editing'])
     if plan['entries'] and not after_plan['entries']:
@@ -99,6 +116,14 @@ def after_run_problem(setup, plan, after_plan):
     if still and setup['name'] in ('bls', 'legacy'):
         return ('after %s these boot entries still lack the arguments: %s; every file '
                 'was put back' % (step, ', '.join(still))), None
+    if setup['name'] in ('debian', 'mkconfig') and plan['tool']:
+        no_entry, lacking = kernels_lacking_args(kernels, after_plan['entries'])
+        if no_entry:
+            return ('after %s %s has no boot entry for %s; every file was put back'
+                    % (step, setup['config'], ', '.join('/boot/' + k for k in no_entry))), None
+        if lacking:
+            return ('after %s no entry of %s in %s has the arguments; every file was put back'
+                    % (step, ', '.join('/boot/' + k for k in lacking), setup['config'])), None
     if still:
         return None, ('boot entries not generated from GRUB_CMDLINE_LINUX (for example from '
                       '/etc/grub.d/40_custom) still lack the arguments: %s; add them there'
@@ -108,7 +133,7 @@ def after_run_problem(setup, plan, after_plan):
 
 def inside(root, host_path):
     """Return ``host_path`` as seen inside the tree at ``root``."""
-    return os.path.join('/', os.path.relpath(host_path, root))
+    return _files.inside_root(root, host_path)
 
 
 def check_all_writable(root, written, rewritten):
@@ -144,13 +169,13 @@ def commit_files(txn):
 
 def backup_rewritten(root, tool_before, planned):
     """Copy each existing file the tool rewrites (and the plan does not write) to a
-    backup; return ``{host path: backup}``."""
+    backup; return ``{path inside the tree: backup host path}``."""
     backups = {}
     for path, before in tool_before.items():
         if before is not None and path not in planned:
             host = _files.root_path(root, path)
-            backups[host] = _files.backup_name(host)
-            shutil.copy2(host, backups[host])
+            backups[path] = _files.backup_name(host)
+            shutil.copy2(host, backups[path])
     return backups
 
 
@@ -180,48 +205,91 @@ def rewritten_diffs(root, tool_before, planned):
 def kept_backups(root, txn_backups, tool_backups, tool_before):
     """Return ``{path inside the tree: backup}`` of the files that changed; remove
     the backups of files the tool left as they were."""
-    backups = dict(txn_backups)
-    backups.update((host, name) for host, name in tool_backups.items()
-                   if _files.read_text(host, default='') != tool_before[inside(root, host)])
-    for host, name in tool_backups.items():
-        if host not in backups:
+    backups = dict((inside(root, host), name) for host, name in txn_backups.items())
+    for path, name in tool_backups.items():
+        if texts_in_tree(root, [path])[path] != tool_before[path]:
+            backups[path] = name
+        elif os.path.lexists(name):
             os.unlink(name)
-    return dict((inside(root, p), b) for p, b in backups.items())
+    return backups
 
 
-def apply_boot_plan(root, setup, plan, args, remove_args, backup, run, find_chroot, result, diffs):
+def installed_kernel_images(root):
+    """Return the ``vmlinuz-*`` names in the tree's ``/boot`` that grub-mkconfig makes entries for."""
+    boot = _files.root_path(root, '/boot')
+    try:
+        names = os.listdir(boot)
+    except OSError:
+        return []
+    garbage = ('.dpkg-old', '.dpkg-new', '.dpkg-tmp', '.dpkg-dist', '.dpkg-bak', '.rpmsave', '.rpmnew',
+               '.bak', '~', '.sig')
+    return sorted(name for name in names if name.startswith('vmlinuz-') and not name.endswith(garbage)
+                  and os.path.isfile(os.path.join(boot, name)))
+
+
+def apply_boot_plan(root, setup, plan, args, remove_args, backup, run, find_chroot, result, diffs,
+                    lock_wait=_files.LOCK_WAIT):
     """Write the plan's files, run its tool inside the tree and check the entries it left.
 
-    ``run(argv, environ_update=...)`` returns ``(rc, out, err)``; ``find_chroot()``
-    the path of ``chroot``. Return ``(result, warnings)``: ``result`` updated
-    with the outcome (``changed``, ``files_changed``, ``diff``, ``entries``,
-    ``tool_output``, ``backup_files``). On failure every file is put back and
-    ``BootApplyError`` raised, carrying ``result`` (with the tool's output when it ran).
+    ``run(argv, environ_update=...)`` returns ``(rc, out, err)`` (``_tools.run_tool``
+    with ``tool_timeout`` bound); ``find_chroot()`` the path of ``chroot``. Holds
+    the tree's lock; SIGTERM/SIGINT/SIGHUP/SIGALRM, a tool timeout or Ansible
+    giving up on the task put every file back. Return ``(result, warnings)``:
+    ``result`` updated with the outcome (``changed``, ``files_changed``,
+    ``diff``, ``entries``, ``tool_output``, ``backup_files``). On failure every
+    file is put back and ``BootApplyError`` raised, carrying ``result`` (with
+    the tool's output when it ran).
     """
+    try:
+        with _files.tree_lock(root, lock_wait):
+            stale = _files.files_changed_since(root, dict((path, before) for path, (before, _after)
+                                                          in plan['files'].items()))
+            if stale:
+                raise BootApplyError('%s changed while this run was planning (another writer?); nothing '
+                                     'was changed, run again' % ', '.join(stale), result)
+            with _tools.interruption_guard():
+                return _apply_locked(root, setup, plan, args, remove_args, backup, run, find_chroot,
+                                     result, diffs)
+    except _files.TreeLocked as exc:
+        raise BootApplyError('%s; nothing was changed' % exc, result)
+
+
+def _apply_locked(root, setup, plan, args, remove_args, backup, run, find_chroot, result, diffs):
     check_all_writable(root, plan['files'], plan['protect'])
     files = [(path, after, None) for path, (_before, after) in sorted(plan['files'].items())]
     txn = _files.tree_transaction(root, files, plan['protect'], backup=backup)
     tool_before = texts_in_tree(root, plan['protect'])
-    commit_files(txn)
     result = dict(result)
     tool_backups = {}
-    if plan['tool']:
-        if backup:
-            tool_backups = backup_rewritten(root, tool_before, plan['files'])
-        rc, output = run_boot_tool(run, root, plan['tool'], find_chroot)
-        result['tool_output'] = output
-        if rc != 0:
-            _put_back(txn, tool_backups)
-            raise BootApplyError('%s failed with exit status %d; every file was put back as it was. '
-                                 'Its output: %s' % (' '.join(plan['tool']), rc, output), result)
-
-    after_plan = bs.boot_plan(setup, bs.read_boot_state(root), args, remove_args)
-    entries = entries_after(plan['entries'], after_plan['entries'])
-    error, warning = after_run_problem(setup, plan, after_plan)
-    if error:
+    try:
+        commit_files(txn)
+        if plan['tool']:
+            if backup:
+                tool_backups = backup_rewritten(root, tool_before, plan['files'])
+            rc, output = run_boot_tool(run, root, plan['tool'], find_chroot)
+            result['tool_output'] = output
+            if rc != 0:
+                raise BootApplyError('%s failed with exit status %d; every file was put back as it was. '
+                                     'Its output: %s' % (' '.join(plan['tool']), rc, output), result)
+        after_plan = bs.boot_plan(setup, bs.read_boot_state(root), args, remove_args)
+        error, warning = after_run_problem(setup, plan, after_plan, installed_kernel_images(root))
+        if error:
+            raise BootApplyError(error, result)
+    except BootApplyError:
         _put_back(txn, tool_backups)
-        raise BootApplyError(error, result)
+        raise
+    except _tools.ToolTimeout as exc:
+        _put_back(txn, tool_backups)
+        raise BootApplyError('%s; every file was put back as it was' % exc, result)
+    except _tools.Interrupted as exc:
+        _put_back(txn, tool_backups)
+        raise BootApplyError('interrupted: %s; the tool was killed and every file was put back as it was'
+                             % exc.reason, result)
+    except (IOError, OSError, bs.BootSetupError, ValueError) as exc:
+        _put_back(txn, tool_backups)
+        raise BootApplyError('%s; every file was put back as it was' % exc, result)
 
+    entries = entries_after(plan['entries'], after_plan['entries'])
     diffs = list(diffs) + rewritten_diffs(root, tool_before, plan['files'])
     changed_paths = sorted(set(d['before_header'] for d in diffs))
     result.update(changed=bool(changed_paths), files_changed=changed_paths, diff=diffs,

@@ -50,35 +50,16 @@ class BootSetupError(Exception):
 # --------------------------------------------------------------------------
 # reading the tree
 
-def path_in_root(root, path, max_links=40):
+def path_in_root(root, path, max_links=_files.MAX_LINKS):
     """Return ``path`` (inside the tree) with its symlinks resolved inside the tree.
 
     An absolute link target is taken below ``root`` (as it would be after a
-    chroot), never on the machine running the module.
+    chroot), never on the machine running the module (``_files.resolve_in_root``).
     """
-    parts = [part for part in path.split('/') if part]
-    resolved = '/'
-    links = 0
-    while parts:
-        part = parts.pop(0)
-        if part == '..':
-            resolved = os.path.dirname(resolved.rstrip('/')) or '/'
-            continue
-        if part == '.':
-            continue
-        candidate = os.path.join(resolved, part)
-        real = _files.root_path(root, candidate)
-        if os.path.islink(real):
-            links += 1
-            if links > max_links:
-                raise BootSetupError('too many symbolic links below %s' % path)
-            target = os.readlink(real)
-            if target.startswith('/'):
-                resolved = '/'
-            parts = [p for p in target.split('/') if p] + parts
-            continue
-        resolved = candidate
-    return resolved
+    try:
+        return _files.inside_root(root, _files.resolve_in_root(root, path, max_links=max_links))
+    except _files.TreePathError as exc:
+        raise BootSetupError(str(exc))
 
 
 def read_boot_state(root):

@@ -22,9 +22,9 @@ PV_DISK_PREFIX = {'xen': 'xvd', 'virtio': 'vd'}
 XEN_BLOCK_MAJOR = 202
 MINORS_PER_DISK = 16
 
-_LETTERED = re.compile(r'^/dev/(hd|sd|xvd|vd)([a-z]+)(\d*)$')
-_CCISS = re.compile(r'^/dev/cciss/c(\d+)d(\d+)(?:p(\d+))?$')
-_NVME = re.compile(r'^/dev/nvme(\d+)n(\d+)(?:p(\d+))?$')
+_LETTERED = re.compile(r'^/dev/(hd|sd|xvd|vd)([a-z]+)(\d*)\Z')
+_CCISS = re.compile(r'^/dev/cciss/c(\d+)d(\d+)(?:p(\d+))?\Z')
+_NVME = re.compile(r'^/dev/nvme(\d+)n(\d+)(?:p(\d+))?\Z')
 
 
 def disk_index(letters):

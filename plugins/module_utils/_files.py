@@ -10,8 +10,10 @@ Pure standard library, so it is usable from modules and from unit tests alike.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import difflib
 import errno
+import fcntl
 import os
 import shutil
 import stat
@@ -19,17 +21,88 @@ import tempfile
 import time
 
 
-def root_path(root, path):
-    """Return ``path`` (absolute, as seen inside the tree) below ``root``.
+MAX_LINKS = 40
+
+
+class TreePathError(ValueError):
+    """A path cannot be resolved inside the tree (it leaves it, or its links loop)."""
+
+
+def _split(path):
+    return [part for part in path.split('/') if part and part != '.']
+
+
+def resolve_in_root(root, path, follow_last=True, max_links=MAX_LINKS):
+    """Return the host path of ``path`` as the system in the tree at ``root`` sees it.
+
+    Every symbolic link met on the way is followed as inside the tree (after
+    a chroot): an absolute link target starts again at ``root``, a relative
+    one at the link's directory, and ``..`` never climbs above ``root``. The
+    host's own files are never looked at. With ``follow_last=False`` a link in
+    the last component is kept (``lstat`` view: for ``readlink``/``islink``).
+    A missing component ends the walk; the rest is appended as it is.
+    Raises ``TreePathError`` after ``max_links`` links (a loop).
+    """
+    root = os.path.abspath(root or '/')
+    parts = _split(path)
+    resolved = []             # components below root, all existing and no link
+    links = 0
+    missing = False
+    while parts:
+        part = parts.pop(0)
+        if part == '..':
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = resolved + [part]
+        if missing or (not parts and not follow_last):
+            resolved = candidate
+            continue
+        host = os.path.join(root, *candidate)
+        try:
+            mode = os.lstat(host).st_mode
+        except OSError:
+            missing = True
+            resolved = candidate
+            continue
+        if not stat.S_ISLNK(mode):
+            resolved = candidate
+            continue
+        links += 1
+        if links > max_links:
+            raise TreePathError('too many levels of symbolic links resolving %s inside %s (a link loop?)'
+                                % (path, root))
+        target = os.readlink(host)
+        if target.startswith('/'):
+            resolved = []
+        parts = _split(target) + parts
+    return os.path.join(root, *resolved) if resolved else root
+
+
+def root_path(root, path, follow=True):
+    """Return ``path`` (absolute, as seen inside the tree) below ``root``, confined to it.
 
     ``root_path('/mnt/guest', '/etc/fstab') == '/mnt/guest/etc/fstab'``.
-    Refuses a path that would leave the root through ``..``.
+    Symbolic links are followed inside the tree (``resolve_in_root``): a file
+    reached through a link is the link's target, never a file outside
+    ``root``; with ``follow=False`` a link in the last component is not
+    followed. Refuses (``TreePathError``, a ``ValueError``) a path that would
+    leave the root through ``..`` as written.
     """
     root = os.path.abspath(root or '/')
     joined = os.path.normpath(os.path.join(root, path.lstrip('/')))
     if root != '/' and joined != root and not joined.startswith(root + os.sep):
-        raise ValueError('path %r leaves the root %r' % (path, root))
-    return joined
+        raise TreePathError('path %r leaves the root %r' % (path, root))
+    return resolve_in_root(root, path, follow_last=follow)
+
+
+def inside_root(root, host_path):
+    """Return ``host_path`` (below ``root``) as a path inside the tree: ``/etc/fstab``."""
+    root = os.path.abspath(root or '/')
+    if root == '/':
+        return host_path
+    rel = os.path.relpath(host_path, root)
+    return '/' if rel == '.' else '/' + rel
 
 
 def is_host_root(root):
@@ -58,6 +131,25 @@ def read_text(path, default=None):
         if exc.errno == errno.ENOENT and default is not None:
             return default
         raise
+
+
+def line_ending(text):
+    """Return the dominant line ending of ``text``: ``'\\r\\n'`` or ``'\\n'`` (the default)."""
+    if not isinstance(text, str):
+        return '\n'
+    crlf = text.count('\r\n')
+    return '\r\n' if crlf and crlf * 2 > text.count('\n') else '\n'
+
+
+def keep_line_ending(before, after):
+    """Return ``after`` with every line ending as the dominant one of ``before``.
+
+    A CRLF file edited by a planner that writes ``\\n`` comes back all CRLF
+    (never mixed); an LF file is returned as the planner wrote it.
+    """
+    if not isinstance(before, str) or not isinstance(after, str) or line_ending(before) != '\r\n':
+        return after
+    return after.replace('\r\n', '\n').replace('\n', '\r\n')
 
 
 def unified_diff(before, after, path):
@@ -141,7 +233,12 @@ def _fsync_directory(directory):
 
 def check_writable(path):
     """Raise ``OSError`` naming ``path`` when it (or its directory) cannot be written."""
-    target = path if os.path.exists(path) else (os.path.dirname(path) or '.')
+    target = path
+    while not os.path.exists(target):
+        parent = os.path.dirname(target) or '.'
+        if parent == target:
+            break
+        target = parent
     if not os.access(target, os.W_OK):
         raise OSError(errno.EACCES, 'not writable', target)
     if os.path.exists(path) and os.stat(path).st_mode & 0o222 == 0 and os.geteuid() == 0:
@@ -155,17 +252,19 @@ class FileTransaction:
 
     ``stage(path, text)`` records the wanted content; ``commit()`` writes every
     staged file atomically (optionally leaving backups) and returns the list of
-    changed paths. ``rollback()`` puts every file that was written back as it
-    was, including removing files that did not exist. Use it around any
-    further step (such as running an initrd or boot-loader tool) whose failure
-    must leave the tree untouched::
+    changed paths; ``commit(paths)`` writes only those, so a transaction can
+    write the inputs of a tool first and what points at the tool's result
+    after it was verified. ``rollback()`` puts every file that was written (or
+    protected) back as it was, removes files that did not exist and the
+    backups it made. Use it around any further step (such as running an
+    initrd or boot-loader tool) whose failure must leave the tree untouched::
 
         txn = FileTransaction()
         txn.stage('/etc/fstab', new_text)
         try:
             txn.commit()
             run_tool()
-        except Exception:
+        except BaseException:
             txn.rollback()
             raise
     """
@@ -174,24 +273,34 @@ class FileTransaction:
         self.backup = backup
         self._staged = []          # [(path, text, mode)]
         self._saved = []           # [(path, original bytes or None, stat or None)]
+        self._committed = set()
+        self._created_dirs = []
         self.backups = {}          # path -> backup file
 
     def stage(self, path, text, mode=None):
-        """Record that ``path`` must contain ``text``; writes no file yet.
+        """Record that ``path`` must contain ``text``; writes nothing yet.
 
-        A missing parent directory is created (0755) now; it stays on
-        rollback, the file written into it does not.
+        A missing parent directory is created (0755) by ``commit``, and
+        removed again by ``rollback``.
         """
-        parent = os.path.dirname(path)
-        if parent and not os.path.isdir(parent):
-            os.makedirs(parent, 0o755)
         self._staged.append((path, text, mode))
+
+    def _make_parents(self, path):
+        missing = []
+        parent = os.path.dirname(path)
+        while parent and not os.path.isdir(parent):
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        for directory in reversed(missing):
+            os.mkdir(directory, 0o755)
+            os.chmod(directory, 0o755)
+            self._created_dirs.append(directory)
 
     def staged_paths(self):
         return [path for path, _text, _mode in self._staged]
 
     def protect(self, path):
-        """Save ``path`` (a file some tool will rewrite) so rollback restores it."""
+        """Save ``path`` (a file some tool will rewrite or create) so rollback restores it."""
         self._save(path)
 
     def _save(self, path):
@@ -203,36 +312,115 @@ class FileTransaction:
         else:
             self._saved.append((path, None, None))
 
-    def commit(self):
-        """Write every staged file; on any error restore all and re-raise."""
+    def commit(self, paths=None):
+        """Write the staged files (all, or those in ``paths``) not written yet; on any
+        error (or signal) restore every file and re-raise."""
+        todo = [(path, text, mode) for path, text, mode in self._staged
+                if path not in self._committed and (paths is None or path in paths)]
         changed = []
-        for path, _text, _mode in self._staged:
+        for path, _text, _mode in todo:
             check_writable(path)
+        path = None
         try:
-            for path, text, mode in self._staged:
-                if os.path.exists(path) and read_text(path) == text:
+            for path, text, mode in todo:
+                self._committed.add(path)
+                current = read_text(path) if os.path.exists(path) else None
+                text = keep_line_ending(current, text)
+                if current == text:
                     continue
                 self._save(path)
-                if self.backup and os.path.exists(path):
+                self._make_parents(path)
+                if self.backup and current is not None:
                     self.backups[path] = backup_name(path)
                     shutil.copy2(path, self.backups[path])
                 write_atomic(path, text, mode)
                 changed.append(path)
+        except EnvironmentError as exc:
+            if not exc.filename:
+                exc.filename = path     # a write or fsync error (ENOSPC) names no file by itself
+            self.rollback()
+            raise
         except BaseException:
             self.rollback()
             raise
         return changed
 
     def rollback(self):
-        """Put every saved file back as it was before this transaction."""
+        """Put every saved file back as it was before this transaction; remove its backups.
+
+        Goes on past a file it cannot restore and raises the first error at the end.
+        """
+        first_error = None
         for path, data, st in reversed(self._saved):
-            if data is None:
-                if os.path.lexists(path):
-                    os.unlink(path)
-                continue
-            write_atomic(path, data.decode('utf-8', 'surrogateescape'))
-            _copy_attributes(st, path)
+            try:
+                if data is None:
+                    if os.path.lexists(path):
+                        os.unlink(path)
+                    continue
+                write_atomic(path, data.decode('utf-8', 'surrogateescape'))
+                _copy_attributes(st, path)
+            except (IOError, OSError) as exc:
+                first_error = first_error or exc
+        for name in self.backups.values():
+            if os.path.lexists(name):
+                os.unlink(name)
+        for directory in reversed(self._created_dirs):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                pass              # a tool put something there: leave it rather than lose it
+        self.backups = {}
         self._saved = []
+        self._committed = set()
+        self._created_dirs = []
+        if first_error is not None:
+            raise first_error
+
+
+class TreeLocked(Exception):
+    """Another run holds the lock on the tree."""
+
+
+LOCK_WAIT = 10
+
+
+@contextlib.contextmanager
+def tree_lock(root, wait=LOCK_WAIT):
+    """Hold an exclusive ``flock`` on the tree's root directory for the ``with`` block.
+
+    Locking the directory itself creates no file (nothing to clean up, and
+    a read-only tree can be locked). Waits up to ``wait`` seconds for another
+    run, then raises ``TreeLocked``.
+    """
+    fd = os.open(os.path.abspath(root or '/'), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise TreeLocked('another virtops.devices run holds the lock on %s (waited %d s); '
+                                     'wait for it to finish and run again' % (root, wait))
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)
+
+
+def files_changed_since(root, befores):
+    """Return the paths (inside the tree) whose text is no longer ``befores[path]``
+    (``None``: the file did not exist) - another writer came in between."""
+    changed = []
+    for path, before in sorted(befores.items()):
+        host = root_path(root, path)
+        now = read_text(host) if os.path.isfile(host) else None
+        if now != before:
+            changed.append(path)
+    return changed
 
 
 def tree_transaction(root, files, rewritten, backup=False):

@@ -34,6 +34,20 @@ FSTAB_MODES = ('uuid', 'label', 'device', 'keep')
 _FIRST_FIELD = re.compile(r'^(\s*)(\S+)([ \t]+)(.*)$', re.S)
 _BUS_LINK = re.compile(r'^/dev/disk/by-(id|path)/')
 _ID_KEYS = {'uuid': 'UUID', 'label': 'LABEL'}
+_NOT_A_FIELD = re.compile(r'[\s"\'\\\x00-\x1f\x7f]')
+
+
+def check_field(value):
+    """Return ``value`` when it can be written as one fstab/crypttab field, else raise ``ValueError``.
+
+    A last line of defence: callers validate option values first
+    (:mod:`_validate`), but nothing that would split a line or add one is
+    ever written, whatever the caller forgot.
+    """
+    if not value or _NOT_A_FIELD.search(value) or value.startswith('#'):
+        raise ValueError('refusing to write %r as an fstab field: empty, or holds whitespace, a quote, '
+                         'a backslash or a control character' % (value,))
+    return value
 
 
 def parse_blkid_export(text):
@@ -98,6 +112,7 @@ def rename_source(spec, mode, target, filesystems=None, disk_map=None):
 
 def replace_first_field(line, new):
     """Return ``line`` with its first field replaced, keeping the column of the second."""
+    check_field(new)
     match = _FIRST_FIELD.match(line)
     lead, old, space, rest = match.groups()
     if space.strip(' ') == '' and len(old) + len(space) > len(new):
@@ -223,6 +238,7 @@ def rewrite_crypttab(text, mode, target, filesystems=None, disk_map=None):
         if new == fields[1]:
             out.append(line)
             continue
+        check_field(new)
         match = re.match(r'^(\s*\S+\s+)(\S+)(.*)$', line, re.S)
         out.append(match.group(1) + new + match.group(3))
     return ''.join(out), problems

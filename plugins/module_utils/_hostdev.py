@@ -364,19 +364,47 @@ def check_iommu(enabled, steps, managed, name, uri):
             'IOMMU is on: %s' % (name, _nodedev.iommu_off_note(uri))]
 
 
-def group_peers_to_detach(devices, addresses, detach_group_peers):
+def _blocked_verb(blockers, unknown):
+    one = len(blockers) == 1
+    if not unknown:
+        return 'is still bound to a host driver' if one else 'are still bound to host drivers'
+    if len(unknown) == len(blockers):
+        return 'cannot be shown to be free'
+    return 'are still bound to host drivers or cannot be shown to be free'
+
+
+def group_peers_to_detach(devices, addresses, detach_group_peers, allow_unknown_group_peers=False):
     """Endpoints that must leave their host driver for ``addresses``' groups to be assignable.
 
-    PlanError naming them (and their drivers) unless ``detach_group_peers``.
+    PlanError naming them (and their drivers, or why their driver is unknown) unless
+    ``detach_group_peers``. A peer libvirt does not list cannot be detached through libvirt:
+    PlanError for it even with ``detach_group_peers``, unless ``allow_unknown_group_peers``
+    (then it, and peers whose driver is unknown, are taken as free).
     """
-    blockers = _nodedev.blocking_group_peers(devices, addresses)
+    blockers = _nodedev.blocking_group_peers(devices, addresses, allow_unknown_group_peers)
+    of = ', '.join(sorted(set(b['of'] for b in blockers)))
+    unlisted = [b for b in blockers if b['reason'] == _nodedev.NOT_LISTED]
+    if unlisted:
+        raise PlanError('the IOMMU group of %s is not viable: %s cannot be shown to be free (libvirt does not '
+                        'list %s, so neither its driver can be checked nor can it be detached from the host). '
+                        'Every endpoint of a group goes to the guest or leaves the host: %s'
+                        % (of, _nodedev.blockers_message(unlisted), 'it' if len(unlisted) == 1 else 'them',
+                           _nodedev.UNKNOWN_PEERS_HINT))
     if blockers and not detach_group_peers:
-        raise PlanError('the IOMMU group of %s is not viable: %s %s still bound to a host driver. Every '
-                        'endpoint of a group goes to the guest or leaves the host: add them to devices, '
-                        'or set detach_group_peers: true to detach them from the host too'
-                        % (', '.join(sorted(set(b['of'] for b in blockers))), _nodedev.blockers_message(blockers),
-                           'is' if len(blockers) == 1 else 'are'))
+        unknown = [b for b in blockers if b['reason'] == _nodedev.DRIVER_UNKNOWN]
+        raise PlanError('the IOMMU group of %s is not viable: %s %s. Every endpoint of a group goes to the '
+                        'guest or leaves the host: add them to devices, or set detach_group_peers: true to '
+                        'detach them from the host too%s'
+                        % (of, _nodedev.blockers_message(blockers), _blocked_verb(blockers, unknown),
+                           _unknown_hint(unknown)))
     return [b['address'] for b in blockers]
+
+
+def _unknown_hint(unknown):
+    """Return the hint for peers whose driver is unknown, or '' when there are none."""
+    if not unknown:
+        return ''
+    return '; for %s (driver unknown): %s' % (', '.join(b['address'] for b in unknown), _nodedev.UNKNOWN_PEERS_HINT)
 
 
 def check_live_slots(name, steps, live_root):
@@ -482,7 +510,7 @@ def pf_problem(pf, dev, devices):
     """Why ``pf`` cannot serve VFs (None when it can)."""
     nics = sorted(d['netdev'] for d in devices if d['netdev'])
     if dev is None:
-        return 'no host NIC called %r; the host has: %s' % (pf, ', '.join(nics) or 'none')
+        return 'pf: no host NIC called %r; the host has: %s' % (pf, ', '.join(nics) or 'none')
     if dev['sriov']['physical_function']:
         return '%s (%s) is itself a VF of %s; give the PF' % (pf, dev['address'], dev['sriov']['physical_function'])
     if not dev['sriov']['max_vfs'] and not dev['sriov']['virtual_functions']:

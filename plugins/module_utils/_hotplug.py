@@ -17,6 +17,9 @@ import time
 
 from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml, _libvirt
 from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
+from ansible_collections.virtops.devices.plugins.module_utils._validate import check_whole_number
+
+DETACH_TIMEOUT_RANGE = (1, 3600)
 
 
 def hotplug_argument_spec(**extra):
@@ -31,6 +34,12 @@ def hotplug_argument_spec(**extra):
     )
     spec.update(extra)
     return spec
+
+
+def hotplug_rules():
+    """The grammar rules (``_validate.check_params``) of the shared hotplug options."""
+    low, high = DETACH_TIMEOUT_RANGE
+    return [('detach_timeout', check_whole_number(low, high, 'seconds to wait for the guest to release a device'))]
 
 
 def select_scopes(name, live, config, state):

@@ -12,11 +12,11 @@ lists back.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import gzip
-import io
+import bz2
 import lzma
 import posixpath
 import re
+import zlib
 
 INITRD_TOOLS = ('dracut', 'mkinitrd', 'update-initramfs', 'mkinitrd-suse')
 
@@ -184,46 +184,166 @@ def space_problem(free_bytes, initrd_size, kept_copy):
     return None
 
 
-def _decompress(data):
+CPIO_MAGICS = (b'070701', b'070702')
+# compressed formats the standard library cannot read, by magic: listed with a tool
+TOOL_FORMATS = ((b'\x28\xb5\x2f\xfd', 'zstd'), (b'\x04\x22\x4d\x18', 'lz4'), (b'\x02\x21\x4c\x18', 'lz4'))
+
+
+def compression_of(data):
+    """Return the compression of an initrd segment: ``cpio`` (none), ``gzip``, ``xz``,
+    ``lzma``, ``bzip2``, ``zstd``, ``lz4``, or ``None`` when unknown."""
+    if data[:6] in CPIO_MAGICS:
+        return 'cpio'
     if data[:2] == b'\x1f\x8b':
-        return gzip.GzipFile(fileobj=io.BytesIO(data)).read()
-    if data[:6] == b'\xfd7zXZ\x00' or data[:1] == b'\x5d':
-        return lzma.decompress(data)
+        return 'gzip'
+    if data[:6] == b'\xfd7zXZ\x00':
+        return 'xz'
+    if data[:3] == b'BZh':
+        return 'bzip2'
+    if data[:3] == b'\x5d\x00\x00':
+        return 'lzma'
+    for magic, name in TOOL_FORMATS:
+        if data[:4] == magic:
+            return name
     return None
+
+
+def _stdlib_decompress(kind, data):
+    """Return ``(decompressed, bytes left after the stream)`` for the formats Python reads."""
+    if kind == 'gzip':
+        obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif kind == 'xz':
+        obj = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+    elif kind == 'lzma':
+        obj = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
+    else:
+        obj = bz2.BZ2Decompressor()
+    raw = obj.decompress(data)
+    return raw, obj.unused_data
+
+
+def _decompress(data):
+    kind = compression_of(data)
+    if kind in ('gzip', 'xz', 'lzma', 'bzip2'):
+        return _stdlib_decompress(kind, data)[0]
+    return None
+
+
+def _cpio_entries(data):
+    """Return ``(names, end offset)`` of the newc/crc cpio archive at the start of ``data``."""
+    names = []
+    pos = 0
+    while pos + 110 <= len(data):
+        if data[pos:pos + 6] not in CPIO_MAGICS:
+            raise ValueError('not a cpio header at offset %d' % pos)
+        namesize = int(data[pos + 94:pos + 102], 16)
+        filesize = int(data[pos + 54:pos + 62], 16)
+        name = data[pos + 110:pos + 110 + namesize - 1].decode('utf-8', 'replace')
+        pos = (pos + 110 + namesize + 3) & ~3
+        pos = (pos + filesize + 3) & ~3
+        if name == 'TRAILER!!!':
+            return names, pos
+        names.append(name)
+    raise ValueError('cpio archive without its trailer (truncated)')
 
 
 def _cpio_names(data):
     """Yield the member names of a newc/crc cpio archive; stop at the trailer."""
-    pos = 0
-    while pos + 110 <= len(data):
-        magic = data[pos:pos + 6]
-        if magic not in (b'070701', b'070702'):
-            return
-        namesize = int(data[pos + 94:pos + 102], 16)
-        filesize = int(data[pos + 54:pos + 62], 16)
-        name = data[pos + 110:pos + 110 + namesize - 1].decode('utf-8', 'replace')
-        pos += 110 + namesize
-        pos = (pos + 3) & ~3
-        pos += filesize
-        pos = (pos + 3) & ~3
-        if name == 'TRAILER!!!':
-            return
-        yield name
+    try:
+        names = _cpio_entries(data)[0]
+    except ValueError:
+        return
+    yield from names
 
 
-def initrd_modules(data):
+def initrd_members(data, decompress=None):
+    """Return the member names of an initrd image, every segment included.
+
+    An initrd is one or more cpio archives one after the other, each plain or
+    compressed (an uncompressed early-microcode archive first, then the main
+    one, compressed): every segment is listed. gzip, xz, lzma and bzip2 are
+    read here; ``decompress(kind, data)`` (``zstd``/``lz4``) returns the
+    decompressed bytes of a segment, or ``None``. Raises ``ValueError`` when
+    the image is empty, truncated, or in a format nobody could read.
+    """
+    names = []
+    rest = data
+    segments = 0
+    while rest.strip(b'\0'):
+        rest = rest.lstrip(b'\0')
+        kind = compression_of(rest)
+        if kind == 'cpio':
+            found, end = _cpio_entries(rest)
+            names.extend(found)
+            rest = rest[end:]
+        elif kind in ('gzip', 'xz', 'lzma', 'bzip2'):
+            try:
+                raw, rest = _stdlib_decompress(kind, rest)
+            except (IOError, OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+                raise ValueError('%s data is corrupt: %s' % (kind, exc))
+            names.extend(initrd_members(raw, decompress))
+        elif kind in ('zstd', 'lz4'):
+            raw = decompress(kind, rest) if decompress else None
+            if raw is None:
+                raise ValueError('%s-compressed; install %s to read it' % (kind, kind))
+            names.extend(initrd_members(raw, decompress))
+            rest = b''
+        else:
+            raise ValueError('not an initrd (no cpio archive, unknown compression at segment %d)'
+                             % (segments + 1))
+        segments += 1
+    if not segments:
+        raise ValueError('the file is empty')
+    return names
+
+
+def initrd_modules(data, decompress=None):
     """Return the normalized module names inside an initrd image, or None when unreadable.
 
-    Reads a gzip- or xz-compressed newc cpio (EL 4-7, most dracut images);
-    zstd-compressed images (Debian 12) return None.
+    Reads plain, gzip-, xz-, lzma- and bzip2-compressed newc cpio archives
+    (with an early-microcode prefix); zstd/lz4 images (Debian 12, Fedora)
+    only with ``decompress`` (see ``initrd_members``), else None.
     """
     try:
-        raw = _decompress(data)
-    except (IOError, OSError, EOFError, lzma.LZMAError):
-        return None
-    if raw is None:
-        return None
-    try:
-        return set(module_name(name) for name in _cpio_names(raw) if is_module_file(name))
+        return modules_in(initrd_members(data, decompress))
     except ValueError:
         return None
+
+
+def modules_in(names):
+    """Return the normalized module names of the module files among member ``names``."""
+    return set(module_name(name) for name in names if is_module_file(name))
+
+
+def builtin_drivers(modules_builtin, kernel_config):
+    """Return the normalized names of the drivers built into a kernel, from its
+    ``modules.builtin`` text and its ``/boot/config-<kver>`` text (``=y``)."""
+    names = set(module_name(line.strip()) for line in (modules_builtin or '').splitlines() if line.strip())
+    for name, symbol in KCONFIG.items():
+        if re.search(r'^%s=y$' % symbol, kernel_config or '', re.M):
+            names.add(name.replace('-', '_'))
+    return names
+
+
+def missing_drivers(members, drivers, builtin=()):
+    """Return the ``drivers`` (in their order) an initrd with ``members`` lacks; a driver
+    built into the kernel needs no file."""
+    present = modules_in(members) | set(builtin)
+    return [driver for driver in drivers if driver.replace('-', '_') not in present]
+
+
+def initrd_problem(path, data, drivers, builtin=(), decompress=None):
+    """Return what is wrong with the initrd a tool built at ``path`` (``data``: its bytes,
+    ``None`` when the file does not exist), or ``None`` when it holds every driver."""
+    if data is None:
+        return 'the tool reported success but wrote no %s' % path
+    if not data:
+        return 'the tool left %s empty' % path
+    try:
+        members = initrd_members(data, decompress)
+    except ValueError as exc:
+        return 'cannot read %s: %s' % (path, exc)
+    missing = missing_drivers(members, drivers, builtin)
+    if missing:
+        return '%s lacks the drivers %s' % (path, ', '.join(missing))
+    return None

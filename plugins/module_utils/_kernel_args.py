@@ -23,6 +23,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.virtops.devices.plugins.module_utils import _validate
+
 # Names the kernel (or dracut) reads more than once: adding one value must
 # not replace the others.
 MULTI_VALUED = frozenset([
@@ -94,6 +96,19 @@ def invalid_args(args):
             or _BAD_CHARS.search(arg)]
 
 
+def checked_args(args, remove_args):
+    """Return ``(args, remove_args)`` with each item checked by :func:`_validate.check_kernel_arg`.
+
+    Raises ``WantedArgsError`` naming the option and item (``args[1]``), the
+    value and the grammar.
+    """
+    try:
+        return (_validate.check_list(_validate.check_kernel_arg)('args', list(args)),
+                _validate.check_list(_validate.check_kernel_arg)('remove_args', list(remove_args)))
+    except _validate.InvalidValue as exc:
+        raise WantedArgsError('invalid kernel argument %s' % exc)
+
+
 def no_op_args(args):
     """Return ``{arg: reason}`` for requested arguments the kernel ignores."""
     return dict((arg, NO_OP_ARGS[arg]) for arg in args if arg in NO_OP_ARGS)
@@ -131,7 +146,12 @@ def wanted_args(args, remove_args, vendor, cpuinfo_text=None):
 
     ``vendor`` is ``intel``, ``amd``, ``none`` or ``auto`` (then read from
     ``cpuinfo_text``, the text of ``/proc/cpuinfo``). Raises ``WantedArgsError``.
+    An argument both asked for and asked away is an error (checked before the
+    vendor's removals are filtered, so a removal is never silently dropped).
+    Only no-op arguments (``amd_iommu=on``) and nothing else: no error, empty
+    lists and the warning.
     """
+    args, remove_args = checked_args(args, remove_args)
     bad = invalid_args(list(args) + list(remove_args))
     if bad:
         raise WantedArgsError('invalid kernel argument(s) %s: give one plain name or name=value per '
@@ -142,13 +162,15 @@ def wanted_args(args, remove_args, vendor, cpuinfo_text=None):
         if vendor is None:
             raise WantedArgsError('vendor=auto: the CPU vendor in /proc/cpuinfo is neither Intel nor '
                                   'AMD; set vendor to intel, amd or none')
+    vendor_add, vendor_remove = VENDOR_ARGS[vendor]
+    conflicts = conflicting_requests(_unique(list(vendor_add) + list(args)),
+                                     _unique(list(vendor_remove) + list(remove_args)))
     wanted, remove = effective_wanted(args, remove_args, vendor)
-    conflicts = conflicting_requests(wanted, remove)
     if conflicts:
         raise WantedArgsError('kernel argument(s) %s are both wanted and removed (or wanted with two '
                               'values); fix args, remove_args or vendor' % ', '.join(conflicts))
     warnings = ['%s' % reason for reason in no_op_args(args).values()]
-    if not wanted and not remove:
+    if not wanted and not remove and not warnings:
         raise WantedArgsError('nothing to do: give args, remove_args or a vendor')
     return wanted, remove, warnings
 

@@ -15,7 +15,22 @@ the end) are read as one line. Pure standard library.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
 KINDS = ('options', 'alias', 'install', 'remove', 'blacklist', 'softdep')
+
+_NOT_A_WORD = re.compile(r'[\s\x00-\x1f\x7f#]')
+
+
+def check_word(value):
+    """Return ``value`` when it is one word of a modprobe directive, else raise ``ValueError``.
+
+    Whitespace would add words, a newline a directive, ``#`` a comment: refused
+    whatever the caller validated before.
+    """
+    if not isinstance(value, str) or not value or _NOT_A_WORD.search(value):
+        raise ValueError('refusing to write %r into a modprobe file: not one word' % (value,))
+    return value
 
 
 def module_name(name):
@@ -105,7 +120,8 @@ def with_module_option(text, module, name, value=None):
     option joins the first ``options <module>`` line, or a new line is added.
     ``value`` ``None`` writes a bare flag.
     """
-    word = name if value is None else '%s=%s' % (name, value)
+    check_word(module)
+    word = check_word(name if value is None else '%s=%s' % (name, value))
     lines = _option_lines(text, module)
     holders = [line for line in lines if any(_sets(w, name) for w in line['words'][1:])]
     if not holders:
@@ -144,6 +160,8 @@ def without_module_option(text, module, name):
 
 def with_alias(text, alias, module):
     """Return ``text`` with exactly one ``alias <alias> <module>`` (other targets replaced)."""
+    check_word(alias)
+    check_word(module)
     result = text
     placed = False
     for line in reversed(parse_modprobe(text)):

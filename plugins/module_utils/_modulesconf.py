@@ -42,10 +42,12 @@ def _alias_line(raw_lines, name, driver):
     return 'alias %s %s\n' % (name, driver)
 
 
-def rewrite_aliases(text, nic_driver, block_driver=None):
+def rewrite_aliases(text, nic_driver, block_driver=None, keep_block=False):
     """Return ``text`` with NIC and block-adapter aliases pointing at PV drivers.
 
-    Lines are read with :func:`_modprobe.parse_modprobe` (continuation lines
+    ``keep_block`` keeps every ``alias scsi_hostadapter*`` line as it is: a
+    guest that keeps booting from the emulated disk (2.4 kernels with
+    kmod-xenpv) must keep the driver it boots from. Lines are read with :func:`_modprobe.parse_modprobe` (continuation lines
     included); lines that change nothing are kept byte for byte.
     """
     physical = text.splitlines(True)
@@ -60,6 +62,8 @@ def rewrite_aliases(text, nic_driver, block_driver=None):
         name, driver = words[0], words[1]
         if _ETH.match(name) and nic_driver and driver not in _NOT_A_NIC:
             out.extend(raw if driver == nic_driver else [_alias_line(raw, name, nic_driver)])
+        elif _SCSI.match(name) and keep_block:
+            out.extend(raw)
         elif _SCSI.match(name):
             if block_driver and first_scsi:
                 out.extend(raw if words[:2] == ['scsi_hostadapter', block_driver]
@@ -92,7 +96,8 @@ def add_nic_aliases(text, interfaces, nic_driver):
         return text
     if text and not text.endswith('\n'):
         text += '\n'
-    return text + ''.join('alias %s %s\n' % (ifname, nic_driver) for ifname in missing)
+    return text + ''.join('alias %s %s\n' % (_modprobe.check_word(ifname), _modprobe.check_word(nic_driver))
+                          for ifname in missing)
 
 
 def add_initramfs_modules(text, modules):
@@ -102,7 +107,7 @@ def add_initramfs_modules(text, modules):
         stripped = line.strip()
         if stripped and not stripped.startswith('#'):
             present.add(_modprobe.module_name(stripped.split()[0]))
-    missing = [mod for mod in modules if _modprobe.module_name(mod) not in present]
+    missing = [_modprobe.check_word(mod) for mod in modules if _modprobe.module_name(mod) not in present]
     if not missing:
         return text
     if text and not text.endswith('\n'):

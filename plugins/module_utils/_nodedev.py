@@ -12,15 +12,23 @@ here but the ``read_*`` and ``*_host`` functions is pure.
 A device is a dict: ``address`` (``0000:01:00.0``), ``name``
 (``pci_0000_01_00_0``), ids and names, ``class``, ``class_name``, ``driver``,
 ``numa_node``, ``iommu_group``, ``iommu_group_members``, ``bridge``,
-``netdev``, ``sriov``, ``held_by``.
+``netdev``, ``sriov``, ``held_by``, ``driver_known``.
+
+``driver`` None is ambiguous on its own: ``driver_known`` says whether it means
+"unbound" (libvirt's XML or sysfs showed no driver) or "cannot be told" (libvirt's
+test driver without a sysfs tree, a device sysfs does not list). A group peer whose
+driver cannot be told, or that libvirt does not list at all, is never counted as
+free unless the caller opts in (``allow_unknown``).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml, _pci_address
+from ansible_collections.virtops.devices.plugins.module_utils._validate import InvalidValue
 
 CLASS_NAMES = {
     0x00: 'unclassified', 0x01: 'storage', 0x02: 'network', 0x03: 'display', 0x04: 'multimedia',
@@ -29,6 +37,18 @@ CLASS_NAMES = {
     0x0f: 'satellite', 0x10: 'encryption', 0x11: 'signal-processing', 0x12: 'accelerator',
     0x13: 'instrumentation', 0x40: 'coprocessor', 0xff: 'unassigned',
 }
+CLASS_CODE_PREFIX = re.compile(r'^0x[0-9a-f]{2,6}$')
+
+
+def check_pci_class(option, value):
+    """Return a ``class`` filter (a class name or a hex prefix of the class code), lower-cased."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text is None or not (text in CLASS_NAMES.values() or CLASS_CODE_PREFIX.match(text)):
+        raise InvalidValue(option, value, 'a PCI class name (%s) or a hex prefix of the class code such as '
+                           '0x0200 or 0x030000' % ', '.join(sorted(CLASS_NAMES.values())))
+    return text
+
+
 # PCI-to-PCI (0x0604), CardBus (0x0607) and semi-transparent (0x0609) bridges: the
 # kernel lets them stay on their host driver (pcieport) in a group given to a guest.
 _BRIDGE_SUBCLASSES = (0x0604, 0x0607, 0x0609)
@@ -94,6 +114,7 @@ def pci_device_from_xml(text):
         'class': '0x%06x' % pci_class if pci_class is not None else None,
         'class_name': class_name(pci_class),
         'driver': _text(root, 'driver/name'),
+        'driver_known': _text(root, 'driver/name') is not None,
         'numa_node': _int_or_none(numa.get('node')) if numa is not None else None,
         'iommu_group': _int_or_none(group.get('number')) if group is not None else None,
         'iommu_group_members': _addresses(group),
@@ -131,31 +152,42 @@ def netdev_from_xml(text):
 
 def read_sysfs(root='/'):
     """What sysfs under ``root`` says: ``{'iommu_groups': {n: [addr]}, 'drivers': {addr: name},
-    'netdevs': {addr: [name]}, 'sriov': {addr: {'max_vfs': n, 'num_vfs': n}}}``."""
-    facts = {'iommu_groups': {}, 'drivers': {}, 'netdevs': {}, 'sriov': {}}
+    'devices': [addr], 'netdevs': {addr: [name]}, 'sriov': {addr: {'max_vfs': n, 'num_vfs': n}},
+    'problems': [(path, why)]}``. ``devices`` are the PCI devices sysfs lists (their driver,
+    or its absence, is known); ``problems`` the paths that could not be read."""
+    facts = {'iommu_groups': {}, 'drivers': {}, 'devices': [], 'netdevs': {}, 'sriov': {}, 'problems': []}
+    problems = facts['problems']
     groups_dir = os.path.join(root, 'sys/kernel/iommu_groups')
-    for group in _listdir(groups_dir):
+    for group in _listdir(groups_dir, problems):
         if group.isdigit():
-            facts['iommu_groups'][int(group)] = sorted(_listdir(os.path.join(groups_dir, group, 'devices')))
+            facts['iommu_groups'][int(group)] = sorted(_listdir(os.path.join(groups_dir, group, 'devices'), problems))
     devices_dir = os.path.join(root, 'sys/bus/pci/devices')
-    for addr in _listdir(devices_dir):
+    for addr in _listdir(devices_dir, problems):
         base = os.path.join(devices_dir, addr)
         link = os.path.join(base, 'driver')
-        if os.path.islink(link):
-            facts['drivers'][addr] = os.path.basename(os.readlink(link))
+        try:
+            if os.path.islink(link):
+                facts['drivers'][addr] = os.path.basename(os.readlink(link))
+            facts['devices'].append(addr)
+        except OSError as exc:
+            problems.append((link, exc.strerror or str(exc)))
         nets = _listdir(os.path.join(base, 'net'))
         if nets:
             facts['netdevs'][addr] = sorted(nets)
         total = _read_int(os.path.join(base, 'sriov_totalvfs'))
         if total is not None:
             facts['sriov'][addr] = {'max_vfs': total, 'num_vfs': _read_int(os.path.join(base, 'sriov_numvfs'))}
+    facts['devices'].sort()
     return facts
 
 
-def _listdir(path):
+def _listdir(path, problems=None):
+    """Entries of ``path``; [] when it cannot be read (recorded in ``problems`` when given)."""
     try:
         return os.listdir(path)
-    except OSError:
+    except OSError as exc:
+        if problems is not None:
+            problems.append((path, exc.strerror or str(exc)))
         return []
 
 
@@ -175,13 +207,19 @@ def merge_sysfs(devices, sysfs):
     for number, members in sysfs.get('iommu_groups', {}).items():
         for addr in members:
             group_of[addr] = number
+    listed = set(sysfs.get('devices', ())) | set(sysfs.get('drivers', {}))
     for dev in devices:
         addr = dev['address']
         if dev['driver'] is None:
             dev['driver'] = sysfs.get('drivers', {}).get(addr)
+        if addr in listed:
+            dev['driver_known'] = True
         if dev['iommu_group'] is None and addr in group_of:
             dev['iommu_group'] = group_of[addr]
             dev['iommu_group_members'] = sorted(sysfs['iommu_groups'][group_of[addr]])
+        elif addr in group_of:  # a member sysfs names and the XML lacks still shares the group
+            dev['iommu_group_members'] = sorted(set(dev['iommu_group_members'])
+                                                | set(sysfs['iommu_groups'][group_of[addr]]))
         if dev['netdev'] is None and sysfs.get('netdevs', {}).get(addr):
             dev['netdev'] = sysfs['netdevs'][addr][0]
         counts = sysfs.get('sriov', {}).get(addr)
@@ -228,9 +266,17 @@ def iommu_groups(devices):
     return groups
 
 
-def build_inventory(pci_xmls, net_xmls=(), sysfs=None, holdings=None):
-    """Every PCI device, sorted by address, from node device XML texts (+ sysfs facts, holders)."""
+def build_inventory(pci_xmls, net_xmls=(), sysfs=None, holdings=None, libvirt_reports_drivers=False):
+    """Every PCI device, sorted by address, from node device XML texts (+ sysfs facts, holders).
+
+    ``libvirt_reports_drivers``: the XML comes from a real libvirt node device driver, which
+    reads each device's sysfs ``driver`` link when it dumps the XML, so no ``<driver>`` there
+    means unbound. Otherwise (libvirt's test driver) only sysfs can tell.
+    """
     devices = [d for d in (pci_device_from_xml(text) for text in pci_xmls) if d is not None]
+    if libvirt_reports_drivers:
+        for dev in devices:
+            dev['driver_known'] = True
     attach_netdevs(devices, [n for n in (netdev_from_xml(text) for text in net_xmls) if n])
     if sysfs:
         merge_sysfs(devices, sysfs)
@@ -254,9 +300,33 @@ def driver_keeps_group_assignable(driver):
     return driver is None or 'vfio' in driver or driver in _STUB_DRIVERS
 
 
-def blocking_group_peers(devices, requested):
-    """Endpoints that share a group with a requested device, are not requested and are
-    still on a host driver: ``[{'address', 'driver', 'iommu_group', 'of'}]``."""
+# Why a group peer keeps a group from a guest.
+HOST_DRIVER = 'host-driver'          # bound to a host driver (not vfio-pci/pci-stub)
+DRIVER_UNKNOWN = 'driver-unknown'    # listed by libvirt, but nothing tells whether it is bound
+NOT_LISTED = 'not-listed'            # a member of the group libvirt does not list at all
+UNKNOWN_REASONS = (DRIVER_UNKNOWN, NOT_LISTED)
+
+
+def peer_block_reason(peer):
+    """Why the group peer ``peer`` (an inventory entry, None when libvirt does not list it)
+    blocks its group, or None when it is shown to be free (or is a bridge)."""
+    if peer is None:
+        return NOT_LISTED
+    if peer['bridge']:
+        return None
+    if peer['driver'] is None and not peer.get('driver_known', True):
+        return DRIVER_UNKNOWN
+    return None if driver_keeps_group_assignable(peer['driver']) else HOST_DRIVER
+
+
+def blocking_group_peers(devices, requested, allow_unknown=False):
+    """Endpoints that share a group with a requested device, are not requested and cannot be
+    shown to be free: ``[{'address', 'driver', 'iommu_group', 'of', 'reason'}]``.
+
+    ``reason`` is HOST_DRIVER (still on a host driver), DRIVER_UNKNOWN (its driver cannot be
+    told) or NOT_LISTED (libvirt does not list it). With ``allow_unknown`` the last two are
+    taken as free (the caller's explicit, dangerous opt-in).
+    """
     index = by_address(devices)
     wanted = set(requested)
     blockers, seen = [], set()
@@ -265,32 +335,61 @@ def blocking_group_peers(devices, requested):
         if dev is None or dev['iommu_group'] is None:
             continue
         for member in dev['iommu_group_members']:
-            peer = index.get(member)
-            if member in wanted or member in seen or peer is None or peer['bridge']:
+            if member in wanted or member in seen:
                 continue
-            if not driver_keeps_group_assignable(peer['driver']):
-                seen.add(member)
-                blockers.append({'address': member, 'driver': peer['driver'],
-                                 'iommu_group': dev['iommu_group'], 'of': addr})
+            peer = index.get(member)
+            reason = peer_block_reason(peer)
+            if reason is None or (allow_unknown and reason in UNKNOWN_REASONS):
+                continue
+            seen.add(member)
+            blockers.append({'address': member, 'driver': peer['driver'] if peer else None,
+                             'iommu_group': dev['iommu_group'], 'of': addr, 'reason': reason})
     return blockers
 
 
-def group_viable(devices, requested):
+def unknown_group_peers(devices, requested):
+    """The peers of ``requested`` that cannot be shown to be free (driver unknown, not listed)."""
+    return [b for b in blocking_group_peers(devices, requested) if b['reason'] in UNKNOWN_REASONS]
+
+
+def group_viable(devices, requested, allow_unknown=False):
     """True when every group of the requested devices can go to a guest as asked."""
-    return not blocking_group_peers(devices, requested)
+    return not blocking_group_peers(devices, requested, allow_unknown)
+
+
+def blocker_text(blocker):
+    """``0000:01:00.1 (driver snd_hda_intel, IOMMU group 1, shared with 0000:01:00.0)`` and the
+    unknown forms ``(driver unknown, ...)`` / ``(not listed by libvirt, ...)``."""
+    what = {HOST_DRIVER: 'driver %s' % blocker['driver'], DRIVER_UNKNOWN: 'driver unknown',
+            NOT_LISTED: 'not listed by libvirt'}[blocker.get('reason', HOST_DRIVER)]
+    return '%s (%s, IOMMU group %s, shared with %s)' % (blocker['address'], what, blocker['iommu_group'], blocker['of'])
 
 
 def blockers_message(blockers):
-    """Operator text naming each blocking peer, its driver and group."""
-    return ', '.join('%s (driver %s, IOMMU group %s, shared with %s)'
-                     % (b['address'], b['driver'], b['iommu_group'], b['of']) for b in blockers)
+    """Operator text naming each blocking peer, its driver (or why it is unknown) and group."""
+    return ', '.join(blocker_text(b) for b in blockers)
 
 
-def annotate_viability(devices, requested=None):
+UNKNOWN_PEERS_HINT = ('a device that cannot be shown to be unbound or on vfio-pci/pci-stub may still be '
+                      'driven by the host, and giving its IOMMU group to a guest lets the guest DMA into it; '
+                      'check it on the host (lspci -k -s ADDRESS) and only then set allow_unknown_group_peers: '
+                      'true (dangerous)')
+
+
+def unknown_peers_note(unknown):
+    """Warning for peers taken as free under ``allow_unknown_group_peers``."""
+    return ('allow_unknown_group_peers is on: %s counted as free although %s cannot be shown to be '
+            'unbound or on vfio-pci; if the host still drives %s, the guest can reach it by DMA'
+            % (blockers_message(unknown), 'it' if len(unknown) == 1 else 'they',
+               'it' if len(unknown) == 1 else 'them'))
+
+
+def annotate_viability(devices, requested=None, allow_unknown=False):
     """Set ``assignable`` and ``iommu_group_blockers`` on each device.
 
     A device is assignable when it is no bridge (of any kind) and every other endpoint of its
-    group is unbound, on vfio-pci/pci-stub, or in ``requested``. Without IOMMU
+    group is shown to be unbound, on vfio-pci/pci-stub, or in ``requested``; a peer whose driver
+    is unknown or that libvirt does not list blocks it unless ``allow_unknown``. Without IOMMU
     groups ``assignable`` is None (cannot be known).
     """
     extra = set(requested or ())
@@ -299,9 +398,9 @@ def annotate_viability(devices, requested=None):
             dev['assignable'] = False if is_any_bridge(dev) else None
             dev['iommu_group_blockers'] = []
             continue
-        blockers = blocking_group_peers(devices, sorted(extra | set([dev['address']])))
-        dev['iommu_group_blockers'] = [{'address': b['address'], 'driver': b['driver']} for b in blockers
-                                       if b['iommu_group'] == dev['iommu_group']]
+        blockers = blocking_group_peers(devices, sorted(extra | set([dev['address']])), allow_unknown)
+        dev['iommu_group_blockers'] = [{'address': b['address'], 'driver': b['driver'], 'reason': b['reason']}
+                                       for b in blockers if b['iommu_group'] == dev['iommu_group']]
         dev['assignable'] = not is_any_bridge(dev) and not dev['iommu_group_blockers']
     return devices
 
@@ -394,6 +493,40 @@ def sysfs_root_for(uri, root):
     return root or '/'
 
 
+def libvirt_reports_drivers(uri):
+    """True when libvirt at ``uri`` says each device's host driver in its node device XML.
+
+    A real node device driver (qemu, xen, lxc ... local or remote) reads the sysfs ``driver``
+    link when it dumps a device, so a missing ``<driver>`` means unbound. libvirt's test
+    driver (``test:///...``) keeps no drivers: there only sysfs (``root``) can tell.
+    """
+    return not uri.split(':', 1)[0].split('+', 1)[0] == 'test'
+
+
+def driver_notes(uri, sysfs_root, sysfs, devices):
+    """Notes on host drivers that could not be read: which sysfs path failed (or why sysfs was
+    not read) and which endpoints therefore have ``driver: null`` with ``driver_known: false``
+    (PCI bridges and root ports are left out: they never block a group)."""
+    notes = []
+    for path, why in (sysfs or {}).get('problems', []):
+        notes.append('cannot read %s (%s): the host drivers and IOMMU groups it would tell come from libvirt only'
+                     % (path, why))
+    unknown = [d['address'] for d in devices if not d.get('driver_known', True) and not d['bridge']]
+    if not unknown:
+        return notes
+    if sysfs_root is None:
+        why = ('sysfs is not read for %s (libvirt\'s test driver keeps no host drivers; set root to a '
+               'tree with sys/bus/pci/devices to read them)' % uri)
+    elif (sysfs or {}).get('problems'):
+        why = 'sysfs under %s could not be read (above)' % sysfs_root
+    else:
+        why = 'sysfs under %s does not list them' % sysfs_root
+    notes.append('host driver unknown for %s: %s. They are reported with driver: null and driver_known: false; '
+                 'an IOMMU group they share with another device is reported not assignable '
+                 '(unless allow_unknown_group_peers)' % (', '.join(unknown), why))
+    return notes
+
+
 def iommu_off_note(uri):
     """What to tell the operator when libvirt at ``uri`` reports no IOMMU group."""
     return ('the IOMMU is off on the host at %s (libvirt reports no IOMMU group and '
@@ -421,11 +554,15 @@ def read_domains(conn, libvirt):
     return found
 
 
-def read_inventory(conn, libvirt, sysfs_root=None):
-    """The full inventory; sysfs under ``sysfs_root`` is read when given (local hypervisor)."""
+def read_inventory(conn, libvirt, uri, root='/'):
+    """``(inventory, notes)``: sysfs under ``root`` is read for a local hypervisor
+    (see sysfs_root_for); the notes say which host drivers could not be read and why."""
+    sysfs_root = sysfs_root_for(uri, root)
     pci, net = read_node_device_xmls(conn, libvirt)
     sysfs = read_sysfs(sysfs_root) if sysfs_root else None
-    return build_inventory(pci, net, sysfs, domain_holdings(read_domains(conn, libvirt)))
+    devices = build_inventory(pci, net, sysfs, domain_holdings(read_domains(conn, libvirt)),
+                              libvirt_reports_drivers(uri))
+    return devices, driver_notes(uri, sysfs_root, sysfs, devices)
 
 
 def detach_from_host(conn, address, driver='vfio'):

@@ -14,10 +14,37 @@ __metaclass__ = type
 
 from ansible_collections.virtops.devices.plugins.module_utils import _devnames
 from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml
+from ansible_collections.virtops.devices.plugins.module_utils._validate import (
+    check_disk_name, check_mapping, check_params, check_whole_number)
 
 PV_BUS = {'virtio': 'virtio', 'xen': 'xen'}
 PV_NIC_MODEL = {'virtio': 'virtio', 'xen': 'netfront'}
 EMULATED_BUSES = ('ide', 'sata')
+SHUTDOWN_TIMEOUT_RANGE = (1, 86400)
+
+
+def check_shutdown_timeout(option, value):
+    """Return ``value`` when it is a whole number of seconds in SHUTDOWN_TIMEOUT_RANGE."""
+    low, high = SHUTDOWN_TIMEOUT_RANGE
+    return check_whole_number(low, high, 'seconds, at most a day; the guest gets this long to shut down')(
+        option, value)
+
+
+def checked_options(params):
+    """``params`` with ``disk_map`` and ``shutdown_timeout`` checked, or InvalidValue naming the option.
+
+    ``disk_map`` keys are whole-disk names (``hdc``, ``/dev/sdb``); its values become ``<target dev=>``
+    in the domain XML, so each is a whole-disk name of the target's family (``vd*`` for virtio,
+    ``xvd*`` for xen).
+    """
+    family = (_devnames.PV_DISK_PREFIX[params['target']],)
+
+    def target_name(option, value):
+        return check_disk_name(option, value, families=family)
+
+    def disk_map(option, value):
+        return check_mapping(option, value, check_disk_name, target_name)
+    return check_params(params, [('disk_map', disk_map), ('shutdown_timeout', check_shutdown_timeout)])
 
 
 def _scsi_controller_model(root, disk):

@@ -23,6 +23,7 @@ from ansible_collections.virtops.devices.plugins.module_utils import _files
 from ansible_collections.virtops.devices.plugins.module_utils import _fstab
 from ansible_collections.virtops.devices.plugins.module_utils import _initrd
 from ansible_collections.virtops.devices.plugins.module_utils import _modulesconf
+from ansible_collections.virtops.devices.plugins.module_utils import _validate as v
 
 FSTAB = '/etc/fstab'
 CRYPTTAB = '/etc/crypttab'
@@ -35,6 +36,59 @@ UDEV_MARKERS = ('/sbin/udevd', '/sbin/udev', '/lib/systemd/systemd-udevd',
 LEGACY_ORDER = ('xen-platform-pci', 'xen-balloon', 'xen-vbd', 'xen-vnif')
 MARK_BEGIN = '# BEGIN virtops.devices pv_driver_migrate'
 MARK_END = '# END virtops.devices pv_driver_migrate'
+EMULATED_DISK_FAMILIES = ('hd', 'sd', 'cciss', 'nvme')
+KERNEL_ALLOWED = 'the list [all] alone, or kernel versions such as 2.6.18-128.el5, 6.1.0-27-amd64 (no /, no ..)'
+
+
+def check_kernels(option, value):
+    """Return the ``kernel`` list: ``[all]`` alone, else kernel versions."""
+    if not isinstance(value, (list, tuple)):
+        raise v.InvalidValue(option, value, KERNEL_ALLOWED)
+    if 'all' in value:
+        if list(value) != ['all']:
+            raise v.InvalidValue(option, value, KERNEL_ALLOWED)
+        return ['all']
+    return [v.check_kernel_version('%s[%d]' % (option, index), kver) for index, kver in enumerate(value)]
+
+
+def migration_rules(target):
+    """Return the :func:`_validate.check_params` rules of ``pv_driver_migrate`` for ``target``."""
+    pv_family = _devnames.PV_DISK_PREFIX.get(target, 'xvd')
+
+    def disk_map(option, value):
+        return v.check_mapping(
+            option, value,
+            lambda opt, key: v.check_disk_name(opt, key, families=EMULATED_DISK_FAMILIES),
+            lambda opt, item: v.check_disk_name(opt, item, families=(pv_family,)))
+
+    def legacy_disk(option, value):
+        return v.check_disk_name(option, value, families=('xvd',), allow_dev=False)
+
+    return [
+        ('kernel', check_kernels),
+        ('disk_map', disk_map),
+        ('filesystems[].device', v.check_block_device),
+        ('filesystems[].uuid', v.check_uuid),
+        ('filesystems[].label', v.check_label),
+        ('legacy_disks', v.check_list(legacy_disk)),
+    ]
+
+
+def checked_filesystems(entries):
+    """Return ``entries`` (from ``blkid``) with the device/UUID/label values that fail their grammar dropped."""
+    checks = (('device', v.check_block_device), ('uuid', v.check_uuid), ('label', v.check_label))
+    out = []
+    for entry in entries:
+        entry = dict(entry)
+        for key, check in checks:
+            if entry.get(key) is not None:
+                try:
+                    check(key, entry[key])
+                except v.InvalidValue:
+                    entry[key] = None
+        if entry.get('device'):
+            out.append(entry)
+    return out
 
 
 class GuestTree(object):
@@ -57,17 +111,7 @@ class GuestTree(object):
 
     def real(self, path):
         """Return the host path of ``path`` with symlinks resolved inside the root."""
-        seen = 0
-        current = path
-        while seen < 20:
-            host = self.path(current)
-            if not os.path.islink(host):
-                return host
-            target = os.readlink(host)
-            current = target if target.startswith('/') else posixpath.normpath(
-                posixpath.join(posixpath.dirname(current), target))
-            seen += 1
-        return self.path(current)
+        return _files.resolve_in_root(self.root, path)
 
     def guest_real(self, path):
         """Return ``path`` with symlinks resolved, as a path inside the guest."""
@@ -172,7 +216,7 @@ def legacy_module_dir(tree, kver):
 def interfaces(tree):
     """Return the ethN names configured in the guest (ifcfg files), eth0 when none."""
     names = [name[len('ifcfg-'):] for name in tree.listdir('/etc/sysconfig/network-scripts')
-             if re.match(r'^ifcfg-eth\d+$', name)]
+             if re.match(r'^ifcfg-eth\d+\Z', name)]
     return names or ['eth0']
 
 
@@ -238,7 +282,8 @@ def read_guest(tree, params, running_kernel=None, blkid_export=None):
     for link in _fstab.bus_links(facts['files'].get(FSTAB, '')):
         if tree.exists(link):
             facts['links'][link] = tree.guest_real(link)
-    facts['filesystems'] = list(params.get('filesystems') or []) + _fstab.parse_blkid_export(blkid_export)
+    facts['filesystems'] = list(params.get('filesystems') or []) + checked_filesystems(
+        _fstab.parse_blkid_export(blkid_export))
     try:
         facts['boot_free'] = tree.free_bytes('/boot') if tree.exists('/boot') else None
     except OSError:
@@ -248,7 +293,18 @@ def read_guest(tree, params, running_kernel=None, blkid_export=None):
 
 
 def rc_local_block(kver, module_dir, modules, disks, make_nodes):
-    """Return the ``rc.local`` block that loads the PV drivers and creates xvd nodes (RHEL 3)."""
+    """Return the ``rc.local`` block that loads the PV drivers and creates xvd nodes (RHEL 3).
+
+    Every value is checked again here (``ValueError``): this text runs as root at every boot.
+    """
+    v.check_kernel_version('kernel', kver)
+    v.check_tree_path('module directory', module_dir)
+    for name in modules:
+        v.check_module_name('module', _initrd.module_name(name))
+        if not re.match(r'^[A-Za-z0-9_.-]+\Z', name):
+            raise v.InvalidValue('module file', name, 'a module file name: letters, digits, _ . - only')
+    for disk in disks:
+        v.check_disk_name('legacy_disks', disk, families=('xvd',), allow_dev=False)
     lines = [MARK_BEGIN,
              '# Xen PV drivers for %s: this kernel loads them only from here' % kver,
              'if [ "`uname -r`" = "%s" ]; then' % kver]
@@ -307,6 +363,7 @@ class Plan(object):
         self.notes = []
 
     def write(self, path, before, after, mode=None):
+        after = _files.keep_line_ending(before, after)
         if before == after:
             if path in self.files:
                 del self.files[path]
@@ -420,6 +477,8 @@ def _rename_for_boot(params, facts):
 
     def _rename(value):
         new = _fstab.rename_source(value, mode, params['target'], facts['filesystems'], params.get('disk_map'))
+        if new is not None and (not new or re.search(r'[\s"\'`$;\\]', new)):
+            raise ValueError('refusing to write %r into a boot entry: it is not one plain word' % new)
         return value if new is None else new
     return _rename
 
@@ -461,7 +520,7 @@ def _plan_initrd_runs(plan, facts, params, target):
                                           omit=info['omit'], preload=(target == 'xen'),
                                           offline=facts.get('offline'), force=bool(exists.get(output)))
             plan.commands.append({'kernel': kver, 'argv': argv, 'output': output, 'keep': keep,
-                                  'reasons': reasons})
+                                  'reasons': reasons, 'drivers': list(info['pv_drivers'])})
         if beside:
             _plan_entry(plan, facts, params, kver, output)
         elif params.get('boot_entry', 'add') != 'none' and not facts.get('legacy_grub'):
@@ -512,8 +571,21 @@ def _plan_device_maps(plan, facts, params):
         return
     for path in DEVICE_MAPS:
         if path in facts['files']:
-            plan.write(path, facts['files'][path],
-                       _bootentry.rewrite_device_map(facts['files'][path], params['target'], params.get('disk_map')))
+            after = _bootentry.rewrite_device_map(facts['files'][path], params['target'], params.get('disk_map'))
+            if after != facts['files'][path]:
+                check_device_map(path, after)
+            plan.write(path, facts['files'][path], after)
+
+
+def check_device_map(path, text):
+    """Raise ``ValueError`` unless every active ``device.map`` line is ``(<drive>) <device path>``."""
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split()
+        if not fields or fields[0].startswith('#'):
+            continue
+        if len(fields) != 2 or not re.match(r'^\((hd|fd)\d+\)\Z', fields[0]):
+            raise ValueError('%s line %d would be %r: not "(hdN) /dev/<disk>"' % (path, number, line))
+        v.check_block_device('%s line %d' % (path, number), fields[1])
 
 
 def _plan_legacy(plan, facts, params, kver, info):
@@ -535,9 +607,15 @@ def _plan_legacy(plan, facts, params, kver, info):
     conf = '/etc/modules.conf'
     if nic:
         before = plan.text(facts, conf) or ''
-        after = _modulesconf.add_nic_aliases(_modulesconf.rewrite_aliases(before, nic, None),
+        after = _modulesconf.add_nic_aliases(_modulesconf.rewrite_aliases(before, nic, None, keep_block=True),
                                              facts['interfaces'], nic)
         plan.write(conf, facts['files'].get(conf), after)
+        kept = sorted(name for name in _modulesconf.alias_drivers(after) if name.startswith('scsi_hostadapter'))
+        if kept:
+            plan.notes.append('kernel %s keeps booting from the emulated disk: %s in %s kept (its driver '
+                              'is the one the guest boots from)' % (kver, ', '.join(
+                                  'alias %s %s' % (name, _modulesconf.alias_drivers(after)[name]) for name in kept),
+                                  conf))
     rc_local = facts['rc_local']
     before = plan.text(facts, rc_local) or ''
     block = rc_local_block(kver, module_dir, order, params.get('legacy_disks') or [],

@@ -17,6 +17,7 @@ import ast
 import re
 
 from ansible_collections.virtops.devices.plugins.module_utils import _devnames
+from ansible_collections.virtops.devices.plugins.module_utils import _validate as v
 
 DISK_MODES = ('dual', 'pv', 'keep')
 _NAME = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*')
@@ -24,6 +25,18 @@ _NAME = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*')
 
 class XenConfigError(Exception):
     pass
+
+
+def _disk_map(option, value):
+    return v.check_mapping(
+        option, value,
+        lambda opt, key: v.check_disk_name(opt, key, families=('hd', 'sd')),
+        lambda opt, item: v.check_disk_name(opt, item, families=('xvd',)))
+
+
+def config_rules():
+    """Return the :func:`_validate.check_params` rules of ``xen_domain_config``."""
+    return [('path', v.check_tree_path), ('disk_map', _disk_map)]
 
 
 def assignments(text):
@@ -132,7 +145,11 @@ def _emulated(vdev):
 
 
 def _pv_vdev(vdev, disk_map):
-    return _devnames.remap_device_name('/dev/' + vdev, 'xen', disk_map)[len('/dev/'):]
+    new = _devnames.remap_device_name('/dev/' + vdev, 'xen', disk_map)[len('/dev/'):]
+    # the twin's name is written into the config: never anything but an xvd disk or partition name
+    if not re.match(r'^xvd[a-z]{1,4}[0-9]{0,3}\Z', new):
+        raise XenConfigError('the PV name of %s would be %r, not an xvd name' % (vdev, new))
+    return new
 
 
 def _shared(access):
@@ -184,7 +201,10 @@ def rewrite_vif(specs):
 
 
 def render_list(name, values, quote='"'):
-    """Return ``name = [ "a",\\n         "b" ]`` text."""
+    """Return ``name = [ "a",\\n         "b" ]`` text; a value that would end its string is refused."""
+    for value in values:
+        if quote in value or '\\' in value or '\n' in value or '\r' in value:
+            raise XenConfigError('%s entry %r cannot be written between %s quotes' % (name, value, quote))
     items = ['%s%s%s' % (quote, value, quote) for value in values]
     indent = ' ' * (len(name) + 5)
     return '%s = [ %s ]\n' % (name, (',\n' + indent).join(items))

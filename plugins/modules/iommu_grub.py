@@ -40,10 +40,13 @@ options:
     description:
       - Kernel arguments that every boot entry must carry, one per item,
         V(name) or V(name=value), for example V(intel_iommu=on), V(iommu=pt).
-      - Items with spaces, quotes or shell characters are refused.
+      - "Each item one argument: a name of letters, digits and C(_ . -), optionally C(=value);
+        whitespace, quotes, a backquote, a backslash, C($ ; | & < > ( ) { }), control characters
+        and V(--) are refused (at most 1024 characters)."
+      - An argument also given in O(remove_args) (exactly, or by its bare name) is refused.
       - V(amd_iommu=on) is accepted for compatibility with old runbooks but is
         not written, with a warning; it is not a value the kernel knows (the
-        AMD IOMMU is on by default).
+        AMD IOMMU is on by default). Given alone, the run changes nothing and warns.
     type: list
     elements: str
     default: []
@@ -51,6 +54,7 @@ options:
     description:
       - Kernel arguments no boot entry may carry. V(name=value) removes that
         exact argument; a bare V(name) removes it with any value.
+      - The same grammar as O(args); an item that O(args) also asks for is refused, naming it.
     type: list
     elements: str
     default: []
@@ -77,6 +81,7 @@ options:
     default: auto
 extends_documentation_fragment:
   - virtops.devices.files
+  - virtops.devices.files.tools
 attributes:
   check_mode:
     description: Computes the new files and entries; runs no tool and writes nothing.
@@ -238,6 +243,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.virtops.devices.plugins.module_utils import _boot_apply as ba
 from ansible_collections.virtops.devices.plugins.module_utils import _bootsetup as bs
 from ansible_collections.virtops.devices.plugins.module_utils import _files
+from ansible_collections.virtops.devices.plugins.module_utils import _tools
 from ansible_collections.virtops.devices.plugins.module_utils import _kernel_args as ka
 
 
@@ -250,9 +256,12 @@ def main():
             firmware=dict(type='str', default='auto', choices=['auto', 'bios', 'uefi']),
             root=dict(type='path', default='/'),
             backup=dict(type='bool', default=False),
+            tool_timeout=dict(type='int', default=600),
         ),
         supports_check_mode=True,
     )
+    if _tools.tool_timeout_problem(module.params['tool_timeout']):
+        module.fail_json(msg=_tools.tool_timeout_problem(module.params['tool_timeout']))
     params, root = module.params, module.params['root']
     cpuinfo = _files.read_text('/proc/cpuinfo', default='') if params['vendor'] == 'auto' else None
     try:
@@ -279,7 +288,7 @@ def main():
     else:
         try:
             result, more_warnings = ba.apply_boot_plan(
-                root, setup, plan, args, remove_args, params['backup'], module.run_command,
+                root, setup, plan, args, remove_args, params['backup'], _tools.bounded_run(params['tool_timeout']),
                 lambda: module.get_bin_path('chroot', required=True), result, diffs)
         except ba.BootApplyError as exc:
             module.fail_json(msg=exc.msg, **exc.result)

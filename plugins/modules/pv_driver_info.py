@@ -122,7 +122,7 @@ def read(root, path):
 
 def link(root, path):
     try:
-        return os.readlink(_files.root_path(root, path))
+        return os.readlink(_files.root_path(root, path, follow=False))
     except OSError:
         return None
 

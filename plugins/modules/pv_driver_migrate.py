@@ -42,6 +42,7 @@ author:
   - virtops.devices maintainers (@virtops)
 extends_documentation_fragment:
   - virtops.devices.files
+  - virtops.devices.files.tools
 options:
   target:
     description: The paravirtual device family the guest moves to.
@@ -51,6 +52,9 @@ options:
   kernel:
     description:
       - The installed kernel versions to prepare. V([all]) means every kernel under C(/lib/modules).
+      - "Each item a kernel version such as V(2.6.18-128.el5), V(6.1.0-27-amd64), V(2.4.21-4.ELsmp):
+        it starts with a digit and holds only letters, digits and C(. _ + ~ -) (at most 64 characters,
+        no C(/), no C(..), no whitespace). V(all) must be the only item."
       - Default, the running kernel when O(root=/); offline, the kernel of the
         default legacy GRUB entry, else the newest installed one.
     type: list
@@ -101,6 +105,10 @@ options:
     description:
       - Whole-disk names that do not follow the default mapping (same letter,
         new prefix; C(cciss/c0dN) and C(nvmeNn1) by number), e.g. C(hdc=xvdb), given as a dict.
+      - "Keys are emulated whole-disk names: C(hd<letters>), C(sd<letters>), C(cciss/c<N>d<N>),
+        C(nvme<N>n<N>); values are whole-disk names on the O(target) bus: C(xvd<letters>) for
+        V(xen), C(vd<letters>) for V(virtio). Either may start with C(/dev/). No partition numbers,
+        no other C(/), no C(..), no whitespace; a value that is not a string is refused."
     type: dict
     default: {}
   filesystems:
@@ -112,19 +120,30 @@ options:
     default: []
     suboptions:
       device:
-        description: The device name today (or after the switch).
+        description:
+          - The device name today (or after the switch).
+          - "A path C(/dev/<disk>) or C(/dev/<partition>) (C(/dev/hda1), C(/dev/sdb), C(/dev/xvdc2),
+            C(/dev/cciss/c0d0p1), C(/dev/nvme0n1p2)), C(/dev/mapper/<name>), C(/dev/md<N>) or
+            C(/dev/<vg>/<lv>) made of letters, digits and C(_ . + -)."
         type: str
         required: true
       uuid:
-        description: Filesystem UUID.
+        description:
+          - Filesystem UUID, 8-4-4-4-12 hex digits (C(0b6d7a42-4d3e-4b4e-9d35-6f1c7e1b2a11)), or the
+            FAT (C(1234-ABCD)) or NTFS (16 hex digits) serial form. Anything else is refused.
         type: str
       label:
-        description: Filesystem label.
+        description:
+          - Filesystem label, 1 to 16 bytes (the ext2/3/4 limit).
+          - Labels with whitespace, quotes, a backquote, a backslash or control characters are
+            refused, not escaped - the label is written both in C(/etc/fstab) and on the kernel
+            command line (C(root=LABEL=...)); relabel such a filesystem first.
         type: str
   legacy_disks:
     description:
       - For 2.4 kernels without udev, the C(/dev) nodes to create for the PV
         disks, in order; minors 0, 16, 32... with 15 partitions each.
+      - Each item a Xen whole-disk name C(xvd<letters>) (1 to 4 letters, e.g. V(xvdb)), without C(/dev/).
     type: list
     elements: str
     default: [xvdb, xvdc, xvdd]
@@ -140,6 +159,9 @@ attributes:
     description: A second run with the same options changes nothing.
 notes:
   - The initrd tool runs inside the guest tree (C(chroot)) when O(root) is not V(/).
+  - Every option value that lands in a file (fstab, C(device.map), boot entries, C(modules.conf),
+    C(rc.local)) is checked against its grammar before anything is read or planned; a refusal names
+    the option, the value and what is allowed, and changes nothing.
   - The hypervisor side (disk bus, NIC model) must change too, and the guest
     be powered off and on, before the PV devices appear.
 seealso:
@@ -214,8 +236,10 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtops.devices.plugins.module_utils import _files
+from ansible_collections.virtops.devices.plugins.module_utils import _tools
 from ansible_collections.virtops.devices.plugins.module_utils import _pv_apply
 from ansible_collections.virtops.devices.plugins.module_utils import _pv_plan
+from ansible_collections.virtops.devices.plugins.module_utils import _validate
 
 
 def blkid_export(module, root):
@@ -245,16 +269,22 @@ def main():
                 device=dict(type='str', required=True), uuid=dict(type='str'), label=dict(type='str'))),
             legacy_disks=dict(type='list', elements='str', default=['xvdb', 'xvdc', 'xvdd']),
             backup=dict(type='bool', default=False),
+            tool_timeout=dict(type='int', default=600),
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    if _tools.tool_timeout_problem(module.params['tool_timeout']):
+        module.fail_json(msg=_tools.tool_timeout_problem(module.params['tool_timeout']))
+    p = _validate.fail_on_invalid(module, module.params, _pv_plan.migration_rules(module.params['target']))
     root = p['root']
     if not os.path.isdir(root):
         module.fail_json(msg='root %s is not a directory; mount the guest image there first' % root)
     tree = _pv_plan.GuestTree(root)
-    facts = _pv_plan.read_guest(tree, p, running_kernel=os.uname()[2], blkid_export=blkid_export(module, root))
-    plan = _pv_plan.plan_migration(facts, p)
+    try:
+        facts = _pv_plan.read_guest(tree, p, running_kernel=os.uname()[2], blkid_export=blkid_export(module, root))
+        plan = _pv_plan.plan_migration(facts, p)
+    except ValueError as exc:
+        module.fail_json(msg='%s (nothing was changed)' % exc)
     if plan.problems:
         module.fail_json(msg='; '.join(plan.problems) + ' (nothing was changed)', notes=plan.notes)
     diff = [_files.ansible_diff(plan.files[path][0], plan.files[path][1], path) for path in plan.order
@@ -263,7 +293,7 @@ def main():
     backups = {}
     if changed and not module.check_mode:
         try:
-            backups = _pv_apply.apply_migration(root, plan, p['backup'], module.run_command,
+            backups = _pv_apply.apply_migration(root, plan, p['backup'], _tools.bounded_run(p['tool_timeout']),
                                                 lambda: module.get_bin_path('chroot', required=True))
         except _pv_apply.MigrationApplyError as exc:
             module.fail_json(msg=str(exc))

@@ -151,6 +151,7 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtops.devices.plugins.module_utils import _validate
 from ansible_collections.virtops.devices.plugins.module_utils import (
     _disk, _disk_plan, _domain_xml, _hotplug, _libvirt)
 from ansible_collections.virtops.devices.plugins.module_utils._disk_plan import PlanError
@@ -186,7 +187,7 @@ def main():
         supports_check_mode=True,
     )
     _libvirt.fail_on_missing_libraries(module)
-    p = module.params
+    p = _validate.fail_on_invalid(module, module.params, _hotplug.hotplug_rules())
     try:
         conn = _libvirt.connect(p['uri'])
         dom = _libvirt.lookup_domain(conn, p['name'])

@@ -18,9 +18,10 @@ description:
   - Devices are identified by their host PCI address, in either form
     (V(0000:01:00.0) or V(pci_0000_01_00_0)); a second run with the same devices changes nothing.
   - Before anything changes the IOMMU group of every device is checked; each other
-    endpoint of the group must be unbound, on vfio-pci/pci-stub, or in the request
+    endpoint of the group must be shown to be unbound, on vfio-pci/pci-stub, or in the request
     (bridges and root ports do not count). Otherwise the task fails naming those endpoints
-    and their drivers, unless O(detach_group_peers) is set.
+    and their drivers, unless O(detach_group_peers) is set. A peer libvirt does not list, or
+    whose driver cannot be read, is not free unless O(allow_unknown_group_peers) is set.
   - Refuses unknown addresses, bridges and root ports, devices another running domain
     holds, and O(as_interface) on a device that is not a NIC.
   - On a host whose IOMMU is off a live assignment is refused; a change to the persistent
@@ -66,6 +67,18 @@ options:
       - When other endpoints of a device's IOMMU group are still bound to host drivers,
         detach them from the host too (to vfio-pci) instead of failing. They are listed in
         RV(detached_from_host). They stay detached after the device is released.
+    type: bool
+    default: false
+  allow_unknown_group_peers:
+    description:
+      - "Dangerous: count as free the other endpoints of a device's IOMMU group that cannot be
+        shown to be free - a group member libvirt does not list, or one whose host driver
+        cannot be read (libvirt's test driver without sysfs under O(root), an unreadable sysfs)."
+      - With the default V(false) such a peer makes the device not assignable and the task
+        fails naming the peer and why its state is unknown. A peer that is in fact still driven
+        by the host stays reachable by the guest's DMA; check it on the host (C(lspci -k -s ADDRESS))
+        before turning this on. A warning names every peer taken as free.
+      - Peers known to be bound to a host driver still need O(detach_group_peers) or a place in O(devices).
     type: bool
     default: false
   as_interface:
@@ -211,6 +224,7 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtops.devices.plugins.module_utils import _validate
 from ansible_collections.virtops.devices.plugins.module_utils import (
     _domain_xml, _hostdev, _hotplug, _libvirt, _nodedev)
 from ansible_collections.virtops.devices.plugins.module_utils._hostdev import PlanError
@@ -268,6 +282,7 @@ def main():
             managed=dict(type='bool', default=True),
             driver=dict(type='str', choices=['vfio'], default='vfio'),
             detach_group_peers=dict(type='bool', default=False),
+            allow_unknown_group_peers=dict(type='bool', default=False),
             as_interface=dict(type='bool', default=False),
             mac=dict(type='str'),
             vlan=dict(type='dict', options=dict(
@@ -285,14 +300,14 @@ def main():
         supports_check_mode=True,
     )
     _libvirt.fail_on_missing_libraries(module)
-    p = module.params
+    p = _validate.fail_on_invalid(module, module.params, _hotplug.hotplug_rules())
     detached, reattached = [], []
     try:
         request = _hostdev.normalize_request(p)
         conn = _libvirt.connect(p['uri'])
         dom = _libvirt.lookup_domain(conn, p['name'])
         scopes, notes = _hotplug.select_scopes(p['name'], p['live'], p['config'], _libvirt.domain_scopes(dom))
-        inventory = _nodedev.read_inventory(conn, _libvirt.libvirt, _nodedev.sysfs_root_for(p['uri'], p['root']))
+        inventory, driver_notes = _nodedev.read_inventory(conn, _libvirt.libvirt, p['uri'], p['root'])
         enabled = _nodedev.iommu_enabled(inventory)
         trees = _hotplug.current_trees(dom, scopes)
         steps = _hostdev.plan(request, p['state'], trees)
@@ -302,8 +317,12 @@ def main():
         if p['state'] == 'present':
             notes += _hostdev.check_devices(inventory, request, p['name'], p['uri'])
             notes += _hostdev.check_iommu(enabled, steps, request['managed'], p['name'], p['uri'])
-            peers = _hostdev.group_peers_to_detach(inventory, _hostdev.attached_addresses(steps),
-                                                   p['detach_group_peers'])
+            attaching = _hostdev.attached_addresses(steps)
+            peers = _hostdev.group_peers_to_detach(inventory, attaching, p['detach_group_peers'],
+                                                   p['allow_unknown_group_peers'])
+            unknown = _nodedev.unknown_group_peers(inventory, attaching)
+            if unknown and p['allow_unknown_group_peers']:
+                notes += driver_notes + [_nodedev.unknown_peers_note(unknown)]
             _hostdev.check_live_slots(p['name'], steps, trees.get('live'))
         to_detach = _hostdev.host_detaches(inventory, request, steps, peers) if steps else []
         everything = all_trees(dom)

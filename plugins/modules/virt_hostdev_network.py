@@ -214,7 +214,7 @@ def main():
         current = current_network(conn, p['name'])
         wanted = None
         if p['state'] == 'present':
-            devices = _nodedev.read_inventory(conn, _libvirt.libvirt, _nodedev.sysfs_root_for(p['uri'], p['root']))
+            devices, _driver_notes = _nodedev.read_inventory(conn, _libvirt.libvirt, p['uri'], p['root'])
             pf, pf_dev = _hostdev.resolve_pf(devices, p['pf'], p['uri'])
             problem = _hostdev.pf_problem(pf, pf_dev, devices)
             if problem and p['active']:

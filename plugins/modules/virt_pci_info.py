@@ -19,7 +19,9 @@ description:
     the network interface name of a NIC, and which domains hold it in a C(<hostdev>)
     or C(<interface type='hostdev'>).
   - On a local hypervisor sysfs under O(root) fills what libvirt's XML lacks
-    (driver, IOMMU group, interface name, VF count).
+    (driver, IOMMU group, interface name, VF count). When a host driver cannot be read
+    (libvirt's test driver without sysfs, an unreadable or missing sysfs path) the device has
+    RV(devices[].driver_known) V(false) and RV(notes) says which path failed and what it means.
   - When the IOMMU is off, RV(iommu_enabled) is V(false) and no group is invented.
   - Read-only; suited to inventories and to feed AWX surveys.
 author:
@@ -45,7 +47,7 @@ options:
     description:
       - Only devices of these PCI classes, by name (V(network), V(display),
         V(storage), V(multimedia), V(serial), V(bridge) ...) or by a hex prefix
-        of the class code (V(0x0200), V(0x030000)).
+        of the class code (V(0x0200), V(0x030000)); any other value is refused.
     type: list
     elements: str
   vendor:
@@ -56,6 +58,15 @@ options:
     description: Only devices bound to these host drivers (V(vfio-pci), V(igb)); V(none) for unbound devices.
     type: list
     elements: str
+  allow_unknown_group_peers:
+    description:
+      - "Dangerous, as in M(virtops.devices.virt_hostdev): count group peers that cannot be shown
+        to be free (not listed by libvirt, host driver unknown) as free when working out
+        RV(devices[].assignable)."
+      - With the default V(false) such a peer makes its group's devices not assignable, listed in
+        RV(devices[].iommu_group_blockers) with its reason.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -119,7 +130,15 @@ devices:
     product: {description: Product name (when libvirt knows it)., type: str}
     class: {description: PCI class code., type: str, sample: '0x030000'}
     class_name: {description: Name of the PCI base class., type: str, sample: display}
-    driver: {description: Host driver the device is bound to; null when unbound., type: str, sample: vfio-pci}
+    driver:
+      description: Host driver the device is bound to; null when unbound or unknown (see RV(devices[].driver_known)).
+      type: str
+      sample: vfio-pci
+    driver_known:
+      description:
+        - Whether RV(devices[].driver) is known; V(false) when neither libvirt nor sysfs could tell
+          (a null driver then does not mean unbound). RV(notes) says why.
+      type: bool
     numa_node: {description: NUMA node of the device., type: int}
     iommu_group: {description: IOMMU group number; null when the IOMMU is off., type: int, sample: 1}
     iommu_group_members: {description: Addresses of every device in the group (bridges included)., type: list, elements: str}
@@ -128,14 +147,19 @@ devices:
       type: bool
     assignable:
       description:
-        - True when the device is no bridge and every other endpoint of its group is
-          unbound, on vfio-pci or pci-stub, or in O(address); null when the IOMMU is off.
+        - True when the device is no bridge and every other endpoint of its group is shown to be
+          unbound, on vfio-pci or pci-stub, or is in O(address); null when the IOMMU is off.
+        - A peer libvirt does not list or whose driver is unknown makes it V(false)
+          (unless O(allow_unknown_group_peers)).
       type: bool
     iommu_group_blockers:
-      description: Endpoints of the group still on a host driver that keep it from a guest.
+      description:
+        - Endpoints of the group that keep it from a guest, with C(reason) V(host-driver) (still on a
+          host driver), V(driver-unknown) (its driver cannot be read) or V(not-listed) (libvirt does
+          not list it).
       type: list
       elements: dict
-      sample: [{address: '0000:01:00.1', driver: snd_hda_intel}]
+      sample: [{address: '0000:01:00.1', driver: snd_hda_intel, reason: host-driver}]
     netdev: {description: Network interface name of a NIC., type: str, sample: enp3s0f0}
     sriov:
       description: SR-IOV relations.
@@ -151,7 +175,7 @@ devices:
       elements: dict
       sample: [{domain: db01, running: true, as: hostdev}]
 notes:
-  description: What the operator should know, e.g. that the IOMMU is off.
+  description: What the operator should know, e.g. that the IOMMU is off, or which sysfs path could not be read.
   returned: always
   type: list
   elements: str
@@ -159,7 +183,7 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _libvirt, _nodedev, _pci_address
+from ansible_collections.virtops.devices.plugins.module_utils import _libvirt, _nodedev, _pci_address, _validate
 from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
 from ansible_collections.virtops.devices.plugins.module_utils._pci_address import AddressError
 
@@ -173,22 +197,26 @@ def main():
             'class': dict(type='list', elements='str'),
             'vendor': dict(type='list', elements='str'),
             'driver': dict(type='list', elements='str'),
+            'allow_unknown_group_peers': dict(type='bool', default=False),
         },
         supports_check_mode=True,
     )
     _libvirt.fail_on_missing_libraries(module)
-    p = module.params
+    p = _validate.fail_on_invalid(module, module.params, [('class[]', _nodedev.check_pci_class)])
     try:
         addresses = [_pci_address.normalize(a) for a in p['address'] or []]
         conn = _libvirt.connect(p['uri'])
-        devices = _nodedev.read_inventory(conn, _libvirt.libvirt, _nodedev.sysfs_root_for(p['uri'], p['root']))
+        devices, driver_notes = _nodedev.read_inventory(conn, _libvirt.libvirt, p['uri'], p['root'])
     except (AddressError, VirtError) as exc:
         module.fail_json(msg=str(exc))
     except _libvirt.libvirt.libvirtError as exc:
         module.fail_json(msg='cannot read the node devices at %s: %s' % (p['uri'], _libvirt.error_text(exc)))
-    _nodedev.annotate_viability(devices, addresses)
+    _nodedev.annotate_viability(devices, addresses, p['allow_unknown_group_peers'])
     enabled = _nodedev.iommu_enabled(devices)
-    notes = [] if enabled else [_nodedev.iommu_off_note(p['uri'])]
+    notes = ([] if enabled else [_nodedev.iommu_off_note(p['uri'])]) + driver_notes
+    unknown = _nodedev.unknown_group_peers(devices, addresses) if addresses else []
+    if unknown and p['allow_unknown_group_peers']:
+        notes.append(_nodedev.unknown_peers_note(unknown))
     known = set(d['address'] for d in devices)
     unknown = [a for a in addresses if a not in known]
     if unknown:

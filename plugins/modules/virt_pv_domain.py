@@ -44,7 +44,12 @@ options:
     type: bool
     default: true
   disk_map:
-    description: Target names that do not follow the default mapping (same letter, new prefix), e.g. C(hdc=vdb), given as a dict.
+    description:
+      - Target names that do not follow the default mapping (same letter, new prefix), e.g. C(hdc=vdb), given as a dict.
+      - Each key is a whole-disk name (V(hdc), V(sdb), V(/dev/hdc); letters only after the prefix, no partition
+        number, no C(/) or C(..)). Each value is the new C(<target dev=>) and must be a whole-disk name of the
+        target's family - C(vd) plus 1-4 letters for V(virtio) (V(vdb)), C(xvd) plus 1-4 letters for V(xen)
+        (V(xvdb)). Anything else fails naming the key, before the domain is read.
     type: dict
     default: {}
   restart:
@@ -55,7 +60,9 @@ options:
     type: bool
     default: false
   shutdown_timeout:
-    description: Seconds to wait for the guest to shut down with O(restart); the module fails after that (nothing is forced off).
+    description:
+      - Seconds to wait for the guest to shut down with O(restart); the module fails after that (nothing is forced off).
+      - A whole number from 1 to 86400 (a day); zero or a negative value is refused.
     type: int
     default: 300
 attributes:
@@ -112,6 +119,7 @@ from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml
 from ansible_collections.virtops.devices.plugins.module_utils import _libvirt
 from ansible_collections.virtops.devices.plugins.module_utils import _pv_domain
 from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
+from ansible_collections.virtops.devices.plugins.module_utils._validate import InvalidValue
 
 
 def live_devices_pending(dom, p):
@@ -158,7 +166,10 @@ def main():
                             (_domain_xml.HAS_LXML, 'lxml', _domain_xml.LXML_IMPORT_ERROR)):
         if not has:
             module.fail_json(msg=missing_required_lib(lib), exception=error)
-    p = module.params
+    try:
+        p = _pv_domain.checked_options(module.params)
+    except InvalidValue as exc:
+        module.fail_json(msg='%s; nothing was changed' % exc, option=exc.option)
     try:
         conn = _libvirt.connect(p['uri'])
         dom = _libvirt.lookup_domain(conn, p['name'])

@@ -30,7 +30,9 @@ extends_documentation_fragment:
   - virtops.devices.files
 options:
   path:
-    description: The domain configuration file, e.g. C(/etc/xen/centos53), below O(root).
+    description:
+      - The domain configuration file, e.g. C(/etc/xen/centos53), below O(root).
+      - An absolute path without C(..) components or control characters (it is normalised, C(//) and C(/./) collapse).
     type: path
     required: true
   disks:
@@ -51,7 +53,11 @@ options:
     choices: [tap:aio, keep]
     default: tap:aio
   disk_map:
-    description: Emulated disk names whose PV name is not the same letter, e.g. C(hdc=xvdb), given as a dict.
+    description:
+      - Emulated disk names whose PV name is not the same letter, e.g. C(hdc=xvdb), given as a dict.
+      - "Keys are emulated whole-disk names C(hd<letters>) or C(sd<letters>), values Xen whole-disk
+        names C(xvd<letters>) (1 to 4 letters; either may start with C(/dev/)). No partition numbers,
+        C(/), C(..), commas, quotes or whitespace; a value that is not a string is refused."
     type: dict
     default: {}
 attributes:
@@ -103,6 +109,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtops.devices.plugins.module_utils import _files
+from ansible_collections.virtops.devices.plugins.module_utils import _validate
 from ansible_collections.virtops.devices.plugins.module_utils import _xenconfig
 
 
@@ -119,7 +126,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    p = _validate.fail_on_invalid(module, module.params, _xenconfig.config_rules())
     path = _files.root_path(p['root'], p['path'])
     if not os.path.isfile(path):
         module.fail_json(msg='domain configuration %s does not exist; give the file under /etc/xen' % path)
@@ -128,6 +135,8 @@ def main():
         after, changes = _xenconfig.rewrite_config(
             before, disk_mode=p['disks'], vif=p['vif'],
             file_backend='tap:aio:' if p['file_backend'] == 'tap:aio' else '', disk_map=p['disk_map'])
+    except _validate.InvalidValue as exc:
+        module.fail_json(msg='%s; nothing was changed' % exc)
     except _xenconfig.XenConfigError as exc:
         module.fail_json(msg='%s: %s; fix the file by hand first' % (p['path'], exc))
     result = dict(changed=after != before, changes=changes, restart_required=after != before,

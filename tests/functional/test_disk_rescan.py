@@ -107,3 +107,55 @@ def test_freebsd_uses_camcontrol_rescan_all(tmp_path):
     assert fields['method'] == 'camcontrol'
     assert log.read_text() == 'rescan all\n'
     assert fields['new_devices'] == ['da0']
+
+
+def acpiphp_stand_ins(tmp_path, loads=True):
+    """A Linux 'uname' and a recording 'modprobe' (exit 0, or 1 when it cannot load)."""
+    bindir = tmp_path / 'bin'
+    bindir.mkdir()
+    log = tmp_path / 'modprobe.log'
+    stand_ins = {
+        'uname': 'case "$1" in -r) echo 2.6.18-128.el5 ;; *) echo Linux ;; esac',
+        'modprobe': 'echo "$@" >> %s; exit %d' % (log, 0 if loads else 1),
+    }
+    for tool, body in stand_ins.items():
+        (bindir / tool).write_text('#!/bin/sh\n%s\n' % body)
+        (bindir / tool).chmod(0o755)
+    (tmp_path / 'proc').mkdir()
+    (tmp_path / 'proc' / 'partitions').write_text('major minor  #blocks  name\n\n   3     0   5242880 hda\n')
+    return str(bindir), log
+
+
+def test_acpiphp_is_loaded_when_the_kernel_has_it_as_a_module(tmp_path):
+    bindir, log = acpiphp_stand_ins(tmp_path)
+    module = tmp_path / 'lib' / 'modules' / '2.6.18-128.el5' / 'kernel' / 'drivers' / 'pci' / 'hotplug'
+    module.mkdir(parents=True)
+    (module / 'acpiphp.ko').write_text('')
+    (tmp_path / 'proc' / 'modules').write_text('ata_piix 22853 2 - Live\n')
+    assert run_script(tmp_path, env_path=bindir)['acpiphp'] == 'loaded'
+    assert log.read_text() == 'acpiphp\n'
+
+
+def test_acpiphp_already_loaded_built_in_or_missing_is_left_alone(tmp_path):
+    bindir, log = acpiphp_stand_ins(tmp_path)
+    module = tmp_path / 'lib' / 'modules' / '2.6.18-128.el5'
+    module.mkdir(parents=True)
+    assert run_script(tmp_path, env_path=bindir)['acpiphp'] == 'not-available'
+    (module / 'acpiphp.ko.xz').write_text('')
+    (tmp_path / 'proc' / 'modules').write_text('acpiphp 24001 0 - Live\n')
+    assert run_script(tmp_path, env_path=bindir)['acpiphp'] == 'present'
+    (tmp_path / 'proc' / 'modules').write_text('')
+    (tmp_path / 'sys' / 'module' / 'acpiphp').mkdir(parents=True)  # built in
+    assert run_script(tmp_path, env_path=bindir)['acpiphp'] == 'present'
+    assert run_script(tmp_path, env_path=bindir, args=('auto', 'false', '3', '0', '0', 'false'))['acpiphp'] == 'skipped'
+    assert not log.exists()
+
+
+def test_a_failing_modprobe_does_not_stop_the_scan(tmp_path):
+    bindir, log = acpiphp_stand_ins(tmp_path, loads=False)
+    module = tmp_path / 'lib' / 'modules' / '2.6.18-128.el5'
+    module.mkdir(parents=True)
+    (module / 'acpiphp.o').write_text('')  # a 2.4-style module name
+    fields = run_script(tmp_path, env_path=bindir)
+    assert fields['acpiphp'] == 'failed' and fields['before'] == ['hda']
+    assert log.read_text() == 'acpiphp\n'

@@ -312,3 +312,29 @@ def test_a_regenerated_config_without_entries_is_refused(bad):
     result = bad['results']['no_kernels']
     assert result['failed'] and 'no Linux boot entry is left in /boot/grub/grub.cfg' in result['msg']
     assert bad['after']['no_kernels'] == bad['before']['no_kernels']
+
+
+@pytest.mark.parametrize('params,named', [
+    ({'args': ['iommu=pt$(reboot)']}, "args[0]: 'iommu=pt$(reboot)' is not allowed"),
+    ({'args': ['iommu=pt', 'intel_iommu=on\ninit=/bin/sh']}, 'args[1]: '),
+    ({'args': ['iommu=pt'], 'remove_args': ['quiet;id']}, "remove_args[0]: 'quiet;id' is not allowed"),
+    ({'args': ['iommu=pt', 'rhgb'], 'remove_args': ['rhgb']}, 'kernel argument(s) rhgb are both wanted and removed'),
+    ({'args': ['iommu=pt'], 'remove_args': ['iommu=pt']}, 'kernel argument(s) iommu=pt are both wanted and removed'),
+])
+def test_bad_arguments_are_refused_by_name_and_the_tree_is_unchanged(run_module, tmp_path, params, named):
+    bt.build('centos5', str(tmp_path))
+    before = bt.snapshot(tmp_path)
+    result = run_module('iommu_grub', dict(params, root=str(tmp_path)))
+    assert result['failed'] and named in result['msg'], result.get('msg')
+    assert 'Traceback' not in result.get('module_stderr', '')
+    assert bt.snapshot(tmp_path) == before
+
+
+def test_amd_iommu_on_alone_warns_and_changes_nothing(run_module, tmp_path):
+    bt.build('centos5', str(tmp_path))
+    before = bt.snapshot(tmp_path)
+    result = run_module('iommu_grub', {'root': str(tmp_path), 'args': ['amd_iommu=on']})
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] is False and result['args'] == [] and result['remove_args'] == []
+    assert any('amd_iommu=on is not a value the kernel knows' in w for w in result.get('warnings', []))
+    assert bt.snapshot(tmp_path) == before

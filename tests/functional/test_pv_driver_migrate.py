@@ -211,3 +211,50 @@ def test_rhel6_dracut_two_kernels_odd_fstab(run_module, tmp_path):
     assert grub.startswith('default=3\n') and grub.count('title ') == 4
     assert grub.count('resume=/dev/sda3') == 2 and grub.count('resume=UUID=0a1b2c3d-0000-4000-8000-00000000aaaa') == 2
     assert run_module('pv_driver_migrate', params)['changed'] is False
+
+
+INJECTIONS = [
+    # (extra params, text the refusal must hold: the option and the value)
+    ({'disk_map': {'hda': 'xvda; rm -rf /'}}, "disk_map.hda: 'xvda; rm -rf /' is not allowed"),
+    ({'disk_map': {'hda': '../sda'}}, "disk_map.hda: '../sda' is not allowed"),
+    ({'disk_map': {'hda': ['xvdb']}}, "disk_map.hda: ['xvdb'] is not allowed"),
+    ({'disk_map': {'hda': 'vdb'}}, "disk_map.hda: 'vdb' is not allowed: a whole-disk name of the xvd family"),
+    ({'filesystems': [{'device': '/dev/hda1',
+                       'uuid': '0b6d7a42-4d3e-4b4e-9d35-6f1c7e1b2a11\n/dev/hdb1 / ext3 defaults 0 0'}]},
+     'filesystems[0].uuid: '),
+    ({'filesystems': [{'device': '/dev/hda1', 'label': 'my "root"'}]}, 'filesystems[0].label: '),
+    ({'filesystems': [{'device': '/dev/hda1 / ext3 defaults 0 0\n/dev/hdb1'}]}, 'filesystems[0].device: '),
+    ({'legacy_disks': ['xvdb', 'xvdc; wget x|sh']}, "legacy_disks[1]: 'xvdc; wget x|sh' is not allowed"),
+    ({'legacy_disks': ['../../tmp/xvdb']}, "legacy_disks[0]: '../../tmp/xvdb' is not allowed"),
+    ({'kernel': ['../../../etc']}, "kernel[0]: '../../../etc' is not allowed: a kernel version"),
+    ({'kernel': ['all', K5]}, 'kernel: '),
+]
+
+
+@pytest.mark.parametrize('extra,named', INJECTIONS)
+def test_injections_are_refused_naming_the_option_and_nothing_changes(run_module, tmp_path, extra, named):
+    """Issue 8: option values reach fstab, device.map, grub.conf, rc.local only through their grammar."""
+    trees.centos53_hvm(tmp_path)
+    before = trees.snapshot(tmp_path)
+    result = run_module('pv_driver_migrate', args(tmp_path, **extra))
+    assert result.get('failed') and named in result['msg'], result.get('msg')
+    assert 'nothing was changed' in result['msg'] and 'Traceback' not in result.get('module_stderr', '')
+    assert trees.snapshot(tmp_path) == before and trees.recorded(tmp_path) == []
+
+
+def test_disk_map_given_as_a_string_fails_cleanly(run_module, tmp_path):
+    trees.centos53_hvm(tmp_path)
+    before = trees.snapshot(tmp_path)
+    result = run_module('pv_driver_migrate', args(tmp_path, disk_map='hda'))
+    assert result.get('failed') and 'disk_map' in result['msg'], result.get('msg')
+    assert 'Traceback' not in result.get('module_stderr', '')
+    assert trees.snapshot(tmp_path) == before
+
+
+def test_rhel3_keeps_the_scsi_hostadapter_the_guest_boots_from(run_module, tmp_path):
+    facts = trees.rhel3(tmp_path)
+    trees.write(tmp_path, '/etc/modules.conf', 'alias eth0 8139too\nalias scsi_hostadapter aic7xxx\n')
+    result = run_module('pv_driver_migrate', {'root': str(tmp_path), 'target': 'xen', 'kernel': [facts['kver']]})
+    assert result['changed'] and not result.get('failed'), result.get('msg')
+    assert read(tmp_path, '/etc/modules.conf') == 'alias eth0 xen-vnif\nalias scsi_hostadapter aic7xxx\n'
+    assert any('alias scsi_hostadapter aic7xxx in /etc/modules.conf kept' in note for note in result['notes'])

@@ -33,3 +33,26 @@ def test_seed001_config_check_then_apply_then_idempotent(run_module, tmp_path):
     assert stat.S_IMODE(os.stat(conf).st_mode) == 0o600
     assert open(result['backup_file']).read() == SEED001
     assert run_module('xen_domain_config', args)['changed'] is False
+
+
+def test_injections_are_refused_naming_the_option_and_the_file_is_unchanged(run_module, tmp_path):
+    """Issue 8: a disk_map value with a quote and a comma must not add a raw host disk; ../ in path fails cleanly."""
+    conf = tmp_path / 'etc' / 'xen' / 'centos53_32hvm'
+    conf.parent.mkdir(parents=True)
+    conf.write_text(SEED001)
+    outside = tmp_path.parent / ('%s-outside' % tmp_path.name)
+    outside.write_text(SEED001)
+    cases = [
+        ({'path': '/etc/xen/centos53_32hvm', 'disk_map': {'hda': 'xvda,w!", "phy:/dev/sda,xvdb,w'}},
+         'disk_map.hda: '),
+        ({'path': '/etc/xen/centos53_32hvm', 'disk_map': {'hda': ['xvda']}}, "disk_map.hda: ['xvda'] is not allowed"),
+        ({'path': '/etc/xen/centos53_32hvm', 'disk_map': {'hda': '../sda'}}, "disk_map.hda: '../sda' is not allowed"),
+        ({'path': '/etc/xen/../../%s' % outside.name}, "path: '/etc/xen/../../%s' is not allowed" % outside.name),
+    ]
+    for extra, named in cases:
+        result = run_module('xen_domain_config', dict(extra, root=str(tmp_path)))
+        assert result.get('failed') and named in result['msg'], result.get('msg')
+        assert 'Traceback' not in result.get('module_stderr', '')
+        assert conf.read_text() == SEED001 and outside.read_text() == SEED001
+    assert sorted(os.listdir(str(conf.parent))) == ['centos53_32hvm']
+    outside.unlink()

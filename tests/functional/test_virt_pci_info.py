@@ -46,7 +46,9 @@ def test_fixture_inventory(results):
     assert gpu['name'] == 'pci_0000_01_00_0' and gpu['driver'] == 'nouveau' and gpu['class_name'] == 'display'
     assert gpu['vendor'] == 'NVIDIA Corporation' and gpu['numa_node'] == 0
     assert gpu['assignable'] is False
-    assert gpu['iommu_group_blockers'] == [{'address': '0000:01:00.1', 'driver': 'snd_hda_intel'}]
+    assert gpu['iommu_group_blockers'] == [
+        {'address': '0000:01:00.1', 'driver': 'snd_hda_intel', 'reason': 'host-driver'}]
+    assert gpu['driver_known'] is True
     assert devs['0000:00:01.0']['bridge'] is True and devs['0000:00:01.0']['driver'] == 'pcieport'
     pf = devs['0000:03:00.0']
     assert pf['netdev'] == 'enp3s0f0'

@@ -1,8 +1,11 @@
 #!/bin/sh
 # virtops.devices disk_rescan: make a running guest see disks added without ACPI hotplug.
 # POSIX sh only (busybox, RHEL 3's bash, FreeBSD's sh): runs on guests without Python.
-# Usage: disk_rescan.sh METHOD PCI_RESCAN LEGACY_MAX_ID WAIT_SECONDS EXPECT
-# Prints one JSON object: method, scanned, before, after, new_devices (names are plain sysfs words).
+# Usage: disk_rescan.sh METHOD PCI_RESCAN LEGACY_MAX_ID WAIT_SECONDS EXPECT [ACPIPHP]
+# Prints one JSON object: method, acpiphp, scanned, before, after, new_devices (names are plain sysfs words).
+# ACPIPHP (default true): on Linux, load the acpiphp module first when the running kernel has it as a
+# module and it is not loaded yet (best effort; runbook 000's `modprobe acpiphp`). The JSON's acpiphp is
+# present (built in or already loaded), loaded, not-available (no such module), failed, or skipped.
 set -u
 # R: a prefix for /proc and /sys, empty on a real guest; tests point it at a fixture tree.
 R=${DISK_RESCAN_ROOT:-}
@@ -11,6 +14,7 @@ PCI_RESCAN=${2:-false}
 MAX_ID=${3:-7}
 WAIT=${4:-0}
 EXPECT=${5:-0}
+ACPIPHP=${6:-true}
 
 os=$(uname -s)
 
@@ -59,11 +63,26 @@ scan_procfs() {
     done
 }
 
+load_acpiphp() {
+    [ "$ACPIPHP" = true ] && [ "$os" = Linux ] || { echo skipped; return; }
+    if [ -d "$R/sys/module/acpiphp" ] || grep -q '^acpiphp ' "$R/proc/modules" 2>/dev/null; then
+        echo present; return
+    fi
+    kver=$(uname -r)
+    # 2.6+ modules are acpiphp.ko (maybe compressed), 2.4's acpiphp.o
+    if ! find "$R/lib/modules/$kver" -name 'acpiphp.*o*' 2>/dev/null | grep -q .; then
+        echo not-available; return
+    fi
+    probe=$(command -v modprobe 2>/dev/null || echo /sbin/modprobe)
+    if "$probe" acpiphp >/dev/null 2>&1; then echo loaded; else echo failed; fi
+}
+
 scan_camcontrol() {
     camcontrol rescan all >/dev/null && printf 'all '
 }
 
 before=$(list_disks | tr '\n' ' ')
+acpiphp=$(load_acpiphp)
 method=$(pick_method)
 if [ "$PCI_RESCAN" = true ] && [ -w "$R/sys/bus/pci/rescan" ]; then
     echo 1 > "$R/sys/bus/pci/rescan"
@@ -100,5 +119,5 @@ json_list() {
     for x in $1; do printf '%s"%s"' "$sep" "$x"; sep=', '; done
     printf ']'
 }
-printf '{"method": "%s", "scanned": %s, "before": %s, "after": %s, "new_devices": %s}\n' \
-    "$method" "$(json_list "$scanned")" "$(json_list "$before")" "$(json_list "$after")" "$(json_list "$new")"
+printf '{"method": "%s", "acpiphp": "%s", "scanned": %s, "before": %s, "after": %s, "new_devices": %s}\n' \
+    "$method" "$acpiphp" "$(json_list "$scanned")" "$(json_list "$before")" "$(json_list "$after")" "$(json_list "$new")"

@@ -149,3 +149,74 @@ def test_apply_refuses_an_unwritable_file_before_any_change(tmp_path):
     finally:
         os.chmod(str(tmp_path / 'boot/grub/grub.conf'), 0o644)
     assert (tmp_path / 'boot/grub/grub.conf').read_text() == LEGACY_CONF
+
+
+def test_after_run_problem_every_kernel_needs_a_regenerated_entry_with_the_args():
+    setup = {'name': 'debian', 'config': '/boot/grub/grub.cfg'}
+    plan = {'tool': ['/usr/sbin/update-grub'], 'entries': []}
+    good = entry('/boot/grub/grub.cfg', '/boot/vmlinuz-6.1.0-27-amd64', 'ro iommu=pt')
+    stale = entry('/boot/grub/grub.cfg', '/boot/vmlinuz-6.1.0-25-amd64', 'ro', changed=True)
+    assert ba.kernels_lacking_args(['vmlinuz-6.1.0-27-amd64', 'vmlinuz-6.1.0-25-amd64', 'vmlinuz-x'],
+                                   [good, stale]) == (['vmlinuz-x'], ['vmlinuz-6.1.0-25-amd64'])
+    assert ba.after_run_problem(setup, plan, {'entries': []}, ['vmlinuz-6.1.0-27-amd64']) == (
+        'after /usr/sbin/update-grub /boot/grub/grub.cfg has no boot entry for /boot/vmlinuz-6.1.0-27-amd64; '
+        'every file was put back', None)
+    assert ba.after_run_problem(setup, plan, {'entries': [good, stale]},
+                                ['vmlinuz-6.1.0-27-amd64', 'vmlinuz-6.1.0-25-amd64']) == (
+        'after /usr/sbin/update-grub no entry of /boot/vmlinuz-6.1.0-25-amd64 in /boot/grub/grub.cfg has the '
+        'arguments; every file was put back', None)
+    recovery = dict(stale, kernel='/boot/vmlinuz-6.1.0-25-amd64', changed=False)
+    error, warning = ba.after_run_problem(setup, plan, {'entries': [good, stale, recovery]},
+                                          ['vmlinuz-6.1.0-27-amd64', 'vmlinuz-6.1.0-25-amd64'])
+    assert error is None and warning.startswith('boot entries not generated from GRUB_CMDLINE_LINUX')
+
+
+def test_installed_kernel_images_skips_package_leftovers(tmp_path):
+    root = tree(tmp_path, {'/boot/vmlinuz-6.1.0-27-amd64': '', '/boot/vmlinuz-6.1.0-25-amd64.dpkg-old': '',
+                           '/boot/vmlinuz-0-rescue-abc': '', '/boot/config-6.1.0-27-amd64': ''})
+    assert ba.installed_kernel_images(root) == ['vmlinuz-0-rescue-abc', 'vmlinuz-6.1.0-27-amd64']
+
+
+def test_a_boot_tool_that_exits_0_but_generates_nothing_fails_and_puts_back(tmp_path):
+    root = debian_tree(tmp_path)
+    (tmp_path / 'boot/vmlinuz-6.1.0-27-amd64').write_text('')
+    setup, plan = ba.read_boot_plan(root, 'auto', WANT, [], None)
+
+    def does_nothing(argv, environ_update=None):
+        return 0, '', ''
+    with pytest.raises(ba.BootApplyError) as err:
+        ba.apply_boot_plan(root, setup, plan, WANT, [], True, does_nothing, lambda: '/usr/sbin/chroot',
+                           ba.plan_result(setup, plan, WANT, []), ba.plan_diffs(plan))
+    assert err.value.msg == ('after /usr/sbin/update-grub /boot/grub/grub.cfg has no boot entry for '
+                             '/boot/vmlinuz-6.1.0-27-amd64; every file was put back')
+    assert (tmp_path / 'etc/default/grub').read_text() == DEBIAN['/etc/default/grub']
+    assert sorted(p.name for p in (tmp_path / 'boot/grub').iterdir()) == ['grub.cfg']
+    assert not (tmp_path / 'etc/default/grub.d').exists() or os.listdir(str(tmp_path / 'etc/default/grub.d')) == []
+    assert sorted(p.name for p in (tmp_path / 'etc/default').iterdir()) in (['grub'], ['grub', 'grub.d'])
+
+
+def test_a_boot_tool_timeout_puts_back(tmp_path):
+    from ansible_collections.virtops.devices.plugins.module_utils import _tools
+    root = debian_tree(tmp_path)
+    setup, plan = ba.read_boot_plan(root, 'auto', WANT, [], None)
+
+    def hangs(argv, environ_update=None):
+        (tmp_path / 'boot/grub/grub.cfg.new').write_text('partial')
+        return _tools.run_tool(['/bin/sleep', '30'], 1, watch_parent=False)
+    with pytest.raises(ba.BootApplyError) as err:
+        ba.apply_boot_plan(root, setup, plan, WANT, [], True, hangs, lambda: '/usr/sbin/chroot',
+                           ba.plan_result(setup, plan, WANT, []), ba.plan_diffs(plan))
+    assert err.value.msg == ('sleep did not finish within 1 seconds (tool_timeout) and was killed; raise '
+                             'tool_timeout if it needs longer; every file was put back as it was')
+    assert sorted(p.name for p in (tmp_path / 'boot/grub').iterdir()) == ['grub.cfg']
+    assert (tmp_path / 'etc/default/grub').read_text() == DEBIAN['/etc/default/grub']
+
+
+def test_a_locked_tree_is_refused_before_any_change(tmp_path):
+    from ansible_collections.virtops.devices.plugins.module_utils import _files
+    root = debian_tree(tmp_path)
+    setup, plan = ba.read_boot_plan(root, 'auto', WANT, [], None)
+    with _files.tree_lock(root):
+        with pytest.raises(ba.BootApplyError, match='^another virtops.devices run holds the lock on %s' % root):
+            ba.apply_boot_plan(root, setup, plan, WANT, [], True, no_tool, no_tool, {}, [], lock_wait=0.3)
+    assert (tmp_path / 'etc/default/grub').read_text() == DEBIAN['/etc/default/grub']

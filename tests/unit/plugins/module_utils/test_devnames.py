@@ -69,3 +69,9 @@ def test_xvd_nodes_minors_step_16_with_15_partitions():
     assert nodes[0] == ('xvdb', 0) and nodes[1] == ('xvdb1', 1) and nodes[15] == ('xvdb15', 15)
     assert ('xvdc', 16) in nodes and ('xvdc1', 17) in nodes
     assert ('xvdd', 32) in nodes and ('xvdd1', 33) in nodes
+
+
+@pytest.mark.parametrize('name', ['/dev/sda\n', '/dev/xvda1\n', '/dev/cciss/c0d0\n', '/dev/nvme0n1\n'])
+def test_a_trailing_newline_is_not_a_device_name(name):
+    assert _devnames.parse_device_name(name) is None
+    assert _devnames.remap_device_name(name, 'xen') == name

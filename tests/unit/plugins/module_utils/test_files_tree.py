@@ -18,15 +18,16 @@ def test_chroot_argv_only_for_a_tree(tmp_path):
     assert _files.is_host_root(str(link)) and not _files.is_host_root(str(tmp_path))
 
 
-def test_stage_creates_the_directory_and_rollback_removes_only_the_file(tmp_path):
+def test_commit_creates_the_directories_and_rollback_removes_them(tmp_path):
     target = tmp_path / 'etc' / 'default' / 'grub.d' / '99-virtops-iommu.cfg'
     txn = _files.FileTransaction()
     txn.stage(str(target), 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX iommu=pt"\n')
-    assert target.parent.is_dir() and not target.exists()
+    assert not target.parent.exists()                      # nothing is created before commit
     assert txn.commit() == [str(target)]
     assert stat_mode(target.parent) & 0o022 == 0
     txn.rollback()
-    assert not target.exists() and target.parent.is_dir()
+    assert not target.exists() and not target.parent.exists()          # the directories it made go too
+    assert (tmp_path / 'etc').is_dir() is False
 
 
 def stat_mode(path):
@@ -47,4 +48,4 @@ def test_tree_transaction_stages_inside_the_root_and_protects_rewritten(tmp_path
     txn.rollback()
     assert initrd.read_bytes() == b'old initrd'
     assert sorted(os.listdir(str(tmp_path / 'boot'))) == ['initrd.img']
-    assert os.listdir(str(tmp_path / 'etc' / 'modprobe.d')) == []
+    assert sorted(os.listdir(str(tmp_path))) == ['boot']          # etc/modprobe.d, made by commit, gone too

@@ -118,3 +118,33 @@ def test_emulated_boot_sources_in_generated_configs():
            'GRUB_CMDLINE_LINUX="root=/dev/hda1 quiet"\n')
     assert _fstab.emulated_boot_sources(cfg) == ['/dev/sda2', '/dev/hda1']
     assert _fstab.emulated_boot_sources('linux /vmlinuz root=/dev/vda1 resume=/dev/xvda2') == []
+
+
+def test_writers_never_emit_a_field_that_splits_or_adds_a_line():
+    """Belt and braces: whatever a caller forgot to validate, no whitespace/newline reaches fstab."""
+    fstab = 'LABEL=/   /   ext3   defaults   1 1\n/dev/hda2   swap   swap   defaults   0 0\n'
+    for bad in ('1234-ABCD\n/dev/sdb1 / ext3 defaults 0 0', 'my data', 'x"y'):
+        for mode, key in (('uuid', 'uuid'), ('label', 'label')):
+            try:
+                _fstab.rewrite_fstab(fstab, mode, 'xen', [{'device': '/dev/hda2', key: bad}])
+            except ValueError as exc:
+                assert 'refusing to write' in str(exc)
+            else:
+                raise AssertionError('%r was written' % bad)
+    for bad in ('', '#x', 'a\tb', 'a\\b'):
+        try:
+            _fstab.replace_first_field('/dev/hda2 swap swap defaults 0 0\n', bad)
+        except ValueError:
+            continue
+        raise AssertionError('%r was written' % bad)
+    assert _fstab.check_field('UUID=1234-ABCD') == 'UUID=1234-ABCD'
+
+
+def test_crypttab_writer_refuses_a_field_with_a_newline():
+    try:
+        _fstab.rewrite_crypttab('luks-home /dev/hda3 none\n', 'uuid', 'xen',
+                                [{'device': '/dev/hda3', 'uuid': 'ab\ncd'}])
+    except ValueError as exc:
+        assert 'refusing to write' in str(exc)
+    else:
+        raise AssertionError('written')

@@ -357,3 +357,44 @@ def test_pool_network_must_exist_and_be_a_pool():
     with pytest.raises(PlanError, match="network 'lan' forwards in mode bridge"):
         _hostdev.check_pool_network('lan', 'bridge', ['lan'])
     _hostdev.check_pool_network('vfpool0', 'hostdev', ['vfpool0'])
+
+
+# --- peers that cannot be shown to be free (issue 8) --------------------------------------------------
+
+def unknown_audio_inventory():
+    """The audio function of the GPU's group listed by libvirt (test driver), sysfs silent on it."""
+    drivers = dict(nodedev_fixture.drivers())
+    del drivers['0000:01:00.1']
+    return inventory(drivers)
+
+
+def test_peer_with_unknown_driver_refuses_naming_it_and_the_opt_in():
+    with pytest.raises(PlanError) as err:
+        _hostdev.group_peers_to_detach(unknown_audio_inventory(), ['0000:01:00.0'], False)
+    msg = str(err.value)
+    assert msg.startswith('the IOMMU group of 0000:01:00.0 is not viable: 0000:01:00.1 (driver unknown, '
+                          'IOMMU group 1, shared with 0000:01:00.0) cannot be shown to be free.')
+    assert 'for 0000:01:00.1 (driver unknown)' in msg and 'allow_unknown_group_peers: true (dangerous)' in msg
+
+
+def test_peer_with_unknown_driver_is_detached_when_asked_or_taken_as_free_on_opt_in():
+    inv = unknown_audio_inventory()
+    assert _hostdev.group_peers_to_detach(inv, ['0000:01:00.0'], True) == ['0000:01:00.1']
+    assert _hostdev.group_peers_to_detach(inv, ['0000:01:00.0'], False, True) == []
+    # the opt-in does not free a peer known to be on a host driver
+    with pytest.raises(PlanError, match=r'0000:02:00.1 \(driver igb, IOMMU group 2'):
+        _hostdev.group_peers_to_detach(inventory(), ['0000:02:00.0'], False, True)
+
+
+def test_peer_libvirt_does_not_list_cannot_be_detached_and_refuses_even_with_detach_group_peers():
+    pci, net = nodedev_fixture.device_xmls()
+    sysfs = {'drivers': nodedev_fixture.drivers(),
+             'iommu_groups': {7: ['0000:05:00.0', '0000:05:00.3']}}
+    inv = _nodedev.build_inventory(pci, net, sysfs)
+    for detach in (False, True):
+        with pytest.raises(PlanError) as err:
+            _hostdev.group_peers_to_detach(inv, ['0000:05:00.0'], detach)
+        assert ('0000:05:00.3 (not listed by libvirt, IOMMU group 7, shared with 0000:05:00.0) cannot be shown '
+                'to be free (libvirt does not list it') in str(err.value)
+        assert 'allow_unknown_group_peers: true (dangerous)' in str(err.value)
+    assert _hostdev.group_peers_to_detach(inv, ['0000:05:00.0'], False, True) == []

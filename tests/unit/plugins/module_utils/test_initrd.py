@@ -85,3 +85,56 @@ def test_initrd_modules_gzip_xz_and_unreadable():
     assert _initrd.initrd_modules(lzma.compress(cpio)) == {'ata_piix', 'xen_vbd', 'virtio_blk'}
     assert _initrd.initrd_modules(b'(\xb5/\xfd zstd') is None
     assert _initrd.initrd_modules(b'\x1f\x8b broken') is None
+
+
+def _modules_cpio():
+    return trees.cpio_newc(['init', 'usr/lib/modules/6.1.0-27-amd64/kernel/drivers/block/virtio_blk.ko',
+                            'lib/modules/k/extra/xen-vbd.ko.xz'])
+
+
+def test_initrd_members_every_format_and_an_early_microcode_prefix():
+    import bz2
+    main = _modules_cpio()
+    early = trees.cpio_newc(['kernel', 'kernel/x86/microcode/GenuineIntel.bin'])
+    for packed in (main, gzip.compress(main), lzma.compress(main), bz2.compress(main),
+                   lzma.compress(main, format=lzma.FORMAT_ALONE)):
+        names = _initrd.initrd_members(early + b'\0' * 8 + packed + b'\0' * 16)
+        assert 'kernel/x86/microcode/GenuineIntel.bin' in names
+        assert _initrd.modules_in(names) == {'virtio_blk', 'xen_vbd'}
+
+
+def test_initrd_members_zstd_through_the_decompress_callback():
+    import shutil
+    import subprocess
+    zstd = shutil.which('zstd')
+    if not zstd:
+        import pytest
+        pytest.skip('zstd not installed')
+    packed = subprocess.run([zstd, '-q', '-c'], input=_modules_cpio(), capture_output=True, check=True).stdout
+    assert _initrd.compression_of(packed) == 'zstd'
+    try:
+        _initrd.initrd_members(packed)
+        raise AssertionError('a zstd image must not be readable without a tool')
+    except ValueError as exc:
+        assert str(exc) == 'zstd-compressed; install zstd to read it'
+
+    def decompress(kind, data):
+        return subprocess.run([zstd, '-dcq'], input=data, capture_output=True, check=True).stdout
+    assert _initrd.modules_in(_initrd.initrd_members(packed, decompress)) == {'virtio_blk', 'xen_vbd'}
+
+
+def test_initrd_problem_messages():
+    good = gzip.compress(_modules_cpio())
+    assert _initrd.initrd_problem('/boot/i', good, ['virtio_blk', 'xen-vbd']) is None
+    assert _initrd.initrd_problem('/boot/i', None, ['virtio_blk']) == \
+        'the tool reported success but wrote no /boot/i'
+    assert _initrd.initrd_problem('/boot/i', b'', ['virtio_blk']) == 'the tool left /boot/i empty'
+    assert _initrd.initrd_problem('/boot/i', b'partial\n', ['virtio_blk']) == \
+        'cannot read /boot/i: not an initrd (no cpio archive, unknown compression at segment 1)'
+    assert _initrd.initrd_problem('/boot/i', good[:len(good) // 2], ['virtio_blk']).startswith('cannot read /boot/i')
+    assert _initrd.initrd_problem('/boot/i', good, ['virtio_pci', 'virtio_blk', 'virtio_net']) == \
+        '/boot/i lacks the drivers virtio_pci, virtio_net'
+    # built into the kernel: no file needed
+    builtin = _initrd.builtin_drivers('kernel/drivers/virtio/virtio_pci.ko\n', 'CONFIG_VIRTIO_NET=y\n')
+    assert builtin == {'virtio_pci', 'virtio_net'}
+    assert _initrd.initrd_problem('/boot/i', good, ['virtio_pci', 'virtio_blk', 'virtio_net'], builtin) is None

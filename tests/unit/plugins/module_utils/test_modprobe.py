@@ -68,3 +68,15 @@ def test_option_settings_across_files():
     texts = {'/etc/modprobe.d/a.conf': TEXT, '/etc/modprobe.d/b.conf': 'options kvm nested=1\n'}
     assert mp.option_settings(texts, 'vfio_iommu_type1', 'allow_unsafe_interrupts') == \
         [('/etc/modprobe.d/a.conf', '1')]
+
+
+def test_writers_refuse_more_than_one_word():
+    import pytest
+    for call in (lambda: mp.with_alias('', 'eth0', 'virtio_net\ninstall x /bin/sh'),
+                 lambda: mp.with_alias('', 'eth0 x', 'virtio_net'),
+                 lambda: mp.with_module_option('', 'vfio_pci', 'ids', '8086:10d3 x=1'),
+                 lambda: mp.with_module_option('', 'vfio pci', 'ids', '1'),
+                 lambda: mp.with_module_option('', 'vfio_pci', 'ids', '1#x')):
+        with pytest.raises(ValueError):
+            call()
+    assert mp.with_alias('', 'eth0', 'virtio_net') == 'alias eth0 virtio_net\n'

@@ -44,3 +44,18 @@ def test_continuation_lines_are_one_alias():
     before = 'alias eth0 \\\n    e1000\nalias scsi_hostadapter ahci\n'
     assert _modulesconf.rewrite_aliases(before, 'virtio_net', 'virtio_blk') == \
         'alias eth0 virtio_net\nalias scsi_hostadapter virtio_blk\n'
+
+
+def test_keep_block_keeps_every_scsi_hostadapter_line():
+    text = 'alias eth0 8139too\nalias scsi_hostadapter aic7xxx\nalias scsi_hostadapter1 ips\n'
+    assert _modulesconf.rewrite_aliases(text, 'xen-vnif', None, keep_block=True) == (
+        'alias eth0 xen-vnif\nalias scsi_hostadapter aic7xxx\nalias scsi_hostadapter1 ips\n')
+    assert _modulesconf.rewrite_aliases(text, 'xen-vnif', None) == 'alias eth0 xen-vnif\n'
+
+
+def test_added_lines_are_one_word_each():
+    import pytest
+    with pytest.raises(ValueError):
+        _modulesconf.add_initramfs_modules('', ['virtio_blk\nmalicious'])
+    with pytest.raises(ValueError):
+        _modulesconf.add_nic_aliases('', ['eth0'], 'xen-vnif x')

@@ -16,9 +16,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fi
 import nodedev_fixture  # noqa: E402
 
 
-def inventory(driver_map=None):
+ALL_ADDRESSES = sorted(set(nodedev_fixture.drivers()) | {'0000:00:00.0'})  # every PCI device of host.xml
+
+
+def inventory(driver_map=None, listed=None):
+    """The fixture inventory with host drivers from sysfs; ``listed``: the devices sysfs lists
+    (their driver, or its absence, is known), default every one."""
     pci, net = nodedev_fixture.device_xmls()
-    sysfs = {'drivers': nodedev_fixture.drivers() if driver_map is None else driver_map}
+    sysfs = {'drivers': nodedev_fixture.drivers() if driver_map is None else driver_map,
+             'devices': ALL_ADDRESSES if listed is None else listed}
     holdings = _nodedev.domain_holdings(nodedev_fixture.domains())
     return _nodedev.build_inventory(pci, net, sysfs, holdings)
 
@@ -103,7 +109,7 @@ def test_gpu_alone_is_blocked_by_its_audio_function_not_by_the_root_port():
     devices = inventory()
     blockers = _nodedev.blocking_group_peers(devices, ['0000:01:00.0'])
     assert blockers == [{'address': '0000:01:00.1', 'driver': 'snd_hda_intel', 'iommu_group': 1,
-                         'of': '0000:01:00.0'}]
+                         'of': '0000:01:00.0', 'reason': 'host-driver'}]
     assert '0000:01:00.1 (driver snd_hda_intel, IOMMU group 1' in _nodedev.blockers_message(blockers)
     assert _nodedev.group_viable(devices, ['0000:01:00.0', '0000:01:00.1'])
 
@@ -128,7 +134,7 @@ def test_assignable_flag_per_device_and_with_a_request():
     devices = _nodedev.annotate_viability(inventory())
     assert dev(devices, '0000:01:00.0')['assignable'] is False
     assert dev(devices, '0000:01:00.0')['iommu_group_blockers'] == [
-        {'address': '0000:01:00.1', 'driver': 'snd_hda_intel'}]
+        {'address': '0000:01:00.1', 'driver': 'snd_hda_intel', 'reason': 'host-driver'}]
     assert dev(devices, '0000:03:10.0')['assignable'] is True
     assert dev(devices, '0000:00:01.0')['assignable'] is False
     assert dev(devices, '0000:00:00.0')['assignable'] is False  # a host bridge
@@ -162,8 +168,11 @@ def test_sysfs_fills_driver_group_netdev_and_vf_count(tmp_path):
 
 def test_sysfs_of_a_host_without_iommu_is_empty(tmp_path):
     assert _nodedev.read_sysfs(nodedev_fixture.make_sysfs(tmp_path, {}))['iommu_groups'] == {}
-    assert _nodedev.read_sysfs(str(tmp_path / 'nowhere')) == {
-        'iommu_groups': {}, 'drivers': {}, 'netdevs': {}, 'sriov': {}}
+    nowhere = str(tmp_path / 'nowhere')
+    assert _nodedev.read_sysfs(nowhere) == {
+        'iommu_groups': {}, 'drivers': {}, 'devices': [], 'netdevs': {}, 'sriov': {},
+        'problems': [(nowhere + '/sys/kernel/iommu_groups', 'No such file or directory'),
+                     (nowhere + '/sys/bus/pci/devices', 'No such file or directory')]}
 
 
 @pytest.mark.parametrize('kw, expected', [
@@ -200,3 +209,100 @@ def test_sysfs_is_read_only_for_a_local_hypervisor(uri, root, expected):
 
 def test_iommu_off_note_points_at_the_role():
     assert 'virtops.devices.iommu_host role' in _nodedev.iommu_off_note('qemu:///system')
+
+
+# --- peers that cannot be shown to be free (issue 8) --------------------------------------------------
+
+def gpu_blockers(devices, **kw):
+    return _nodedev.blocking_group_peers(devices, ['0000:01:00.0'], **kw)
+
+
+def test_peer_whose_driver_nobody_can_tell_blocks_the_group():
+    """The audio function is listed by libvirt, but neither libvirt (test driver) nor sysfs says
+    whether it is bound: it is not free."""
+    drivers = dict(nodedev_fixture.drivers())
+    del drivers['0000:01:00.1']
+    devices = inventory(drivers, listed=[a for a in ALL_ADDRESSES if a != '0000:01:00.1'])
+    assert dev(devices, '0000:01:00.1')['driver'] is None and dev(devices, '0000:01:00.1')['driver_known'] is False
+    blockers = gpu_blockers(devices)
+    assert blockers == [{'address': '0000:01:00.1', 'driver': None, 'iommu_group': 1, 'of': '0000:01:00.0',
+                         'reason': 'driver-unknown'}]
+    assert _nodedev.blockers_message(blockers) == ('0000:01:00.1 (driver unknown, IOMMU group 1, shared with '
+                                                   '0000:01:00.0)')
+    assert not _nodedev.group_viable(devices, ['0000:01:00.0'])
+    assert _nodedev.group_viable(devices, ['0000:01:00.0'], allow_unknown=True)
+    assert _nodedev.unknown_group_peers(devices, ['0000:01:00.0']) == blockers
+    annotated = _nodedev.annotate_viability(devices)
+    assert dev(annotated, '0000:01:00.0')['assignable'] is False
+    assert dev(annotated, '0000:01:00.0')['iommu_group_blockers'] == [
+        {'address': '0000:01:00.1', 'driver': None, 'reason': 'driver-unknown'}]
+    assert dev(_nodedev.annotate_viability(devices, allow_unknown=True), '0000:01:00.0')['assignable'] is True
+
+
+def test_without_any_sysfs_the_test_driver_knows_no_driver_and_shared_groups_are_not_assignable():
+    pci, net = nodedev_fixture.device_xmls()
+    devices = _nodedev.annotate_viability(_nodedev.build_inventory(pci, net))
+    assert all(d['driver'] is None and d['driver_known'] is False for d in devices)
+    assert dev(devices, '0000:01:00.0')['assignable'] is False
+    assert dev(devices, '0000:02:00.0')['iommu_group_blockers'][0]['reason'] == 'driver-unknown'
+    assert dev(devices, '0000:03:10.0')['assignable'] is True  # alone in its group
+
+
+def test_real_libvirt_without_driver_element_means_unbound():
+    pci, net = nodedev_fixture.device_xmls()
+    devices = _nodedev.annotate_viability(_nodedev.build_inventory(pci, net, libvirt_reports_drivers=True))
+    assert all(d['driver_known'] for d in devices)
+    assert dev(devices, '0000:01:00.0')['assignable'] is True
+
+
+@pytest.mark.parametrize('uri, expected', [
+    ('qemu:///system', True), ('qemu+ssh://root@kvm01/system', True), ('xen:///system', True),
+    ('test:///default', False), ('test:///tmp/host.xml', False), ('test+unix:///x.xml', False),
+])
+def test_which_libvirt_reports_drivers(uri, expected):
+    assert _nodedev.libvirt_reports_drivers(uri) is expected
+
+
+def test_group_member_libvirt_does_not_list_blocks_the_group():
+    """sysfs (or libvirt's iommuGroup) names a member libvirt has no node device for."""
+    pci, net = nodedev_fixture.device_xmls()
+    sysfs = {'drivers': nodedev_fixture.drivers(), 'devices': ALL_ADDRESSES,
+             'iommu_groups': {1: ['0000:00:01.0', '0000:01:00.0', '0000:01:00.1', '0000:01:00.2']}}
+    devices = _nodedev.build_inventory(pci, net, sysfs)
+    blockers = _nodedev.blocking_group_peers(devices, ['0000:01:00.0', '0000:01:00.1'])
+    assert blockers == [{'address': '0000:01:00.2', 'driver': None, 'iommu_group': 1,
+                         'of': '0000:01:00.0', 'reason': 'not-listed'}]
+    assert 'not listed by libvirt' in _nodedev.blockers_message(blockers)
+    assert _nodedev.group_viable(devices, ['0000:01:00.0', '0000:01:00.1'], allow_unknown=True)
+    note = _nodedev.unknown_peers_note(blockers)
+    assert 'allow_unknown_group_peers is on: 0000:01:00.2 (not listed by libvirt' in note and 'DMA' in note
+
+
+def test_sysfs_problems_and_unknown_drivers_are_told(tmp_path):
+    pci, net = nodedev_fixture.device_xmls()
+    nowhere = str(tmp_path / 'nowhere')
+    facts = _nodedev.read_sysfs(nowhere)
+    devices = _nodedev.build_inventory(pci, net, facts)
+    notes = _nodedev.driver_notes('test:///h.xml', nowhere, facts, devices)
+    assert notes[1] == ('cannot read %s/sys/bus/pci/devices (No such file or directory): the host drivers and '
+                        'IOMMU groups it would tell come from libvirt only' % nowhere)
+    assert notes[-1].startswith('host driver unknown for 0000:00:00.0, 0000:01:00.0')  # no root port
+    assert 'sysfs under %s could not be read' % nowhere in notes[-1]
+    assert 'driver: null and driver_known: false' in notes[-1] and 'not assignable' in notes[-1]
+    not_read = _nodedev.driver_notes('test:///h.xml', None, None, devices)
+    assert len(not_read) == 1 and 'sysfs is not read for test:///h.xml' in not_read[0]
+    assert _nodedev.driver_notes('test:///h.xml', None, None, inventory()) == []
+
+
+def test_sysfs_lists_unbound_devices_as_known(tmp_path):
+    drivers = dict(nodedev_fixture.drivers())
+    del drivers['0000:01:00.1']
+    root = nodedev_fixture.make_sysfs(tmp_path, drivers)
+    os.makedirs(os.path.join(root, 'sys', 'bus', 'pci', 'devices', '0000:01:00.1'))
+    facts = _nodedev.read_sysfs(root)
+    assert '0000:01:00.1' in facts['devices'] and '0000:01:00.1' not in facts['drivers']
+    assert facts['problems'] == []
+    pci, net = nodedev_fixture.device_xmls()
+    devices = _nodedev.build_inventory(pci, net, facts)
+    assert dev(devices, '0000:01:00.1')['driver_known'] is True
+    assert _nodedev.group_viable(devices, ['0000:01:00.0'])

@@ -47,3 +47,43 @@ def test_xen_names_and_netfront():
     assert _pv_domain.move_disks(root, 'xen', {'hda': 'xvdb'}) == [('hda', 'xvdb')]
     assert _pv_domain.move_nics(root, 'xen') == [('0', 'rtl8139', 'netfront')]
     assert targets(root) == [('disk', 'xvdb', 'xen')]
+
+
+# --- option grammar (issue 8) -------------------------------------------------------------------------
+
+import pytest  # noqa: E402
+
+from ansible_collections.virtops.devices.plugins.module_utils._validate import InvalidValue  # noqa: E402
+
+
+def opts(**kw):
+    params = {'name': 'g', 'target': 'virtio', 'disk_map': {}, 'shutdown_timeout': 300}
+    params.update(kw)
+    return params
+
+
+@pytest.mark.parametrize('kw, option, why', [
+    ({'shutdown_timeout': -1}, 'shutdown_timeout', 'a whole number from 1 to 86400'),
+    ({'shutdown_timeout': 0}, 'shutdown_timeout', 'a whole number from 1 to 86400'),
+    ({'shutdown_timeout': 86401}, 'shutdown_timeout', 'a whole number from 1 to 86400'),
+    ({'disk_map': {'hdc': 'vdb; rm -rf /'}}, 'disk_map.hdc', 'vd family'),
+    ({'disk_map': {'hdc': '../sda'}}, 'disk_map.hdc', 'vd family'),
+    ({'disk_map': {'hdc': 'vdb1'}}, 'disk_map.hdc', 'vd family'),
+    ({'disk_map': {'hdc': 'xvdb'}}, 'disk_map.hdc', 'vd family'),
+    ({'target': 'xen', 'disk_map': {'hdc': 'vdb'}}, 'disk_map.hdc', 'xvd family'),
+    ({'disk_map': {'hdc': ['vdb']}}, 'disk_map.hdc', 'vd family'),
+    ({'disk_map': {'../hdc': 'vdb'}}, 'disk_map.../hdc', 'whole-disk name'),
+    ({'disk_map': 'hdc=vdb'}, 'disk_map', 'a dict'),
+])
+def test_bad_options_are_refused_naming_the_option(kw, option, why):
+    with pytest.raises(InvalidValue) as err:
+        _pv_domain.checked_options(opts(**kw))
+    assert err.value.option == option and why in str(err.value)
+    assert str(err.value).startswith('%s: ' % option)
+
+
+def test_good_options_pass_unchanged():
+    good = opts(disk_map={'hdc': 'vdb', '/dev/sda': 'vdc'}, shutdown_timeout=1)
+    assert _pv_domain.checked_options(good) == good
+    xen = opts(target='xen', disk_map={'hda': 'xvda'}, shutdown_timeout=86400)
+    assert _pv_domain.checked_options(xen) == xen

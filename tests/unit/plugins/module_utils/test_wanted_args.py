@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.virtops.devices.plugins.module_utils import _kernel_args as ka
+from ansible_collections.virtops.devices.plugins.module_utils._validate import KARG_ALLOWED
 
 INTEL_CPU = 'processor\t: 0\nvendor_id\t: GenuineIntel\n'
 
@@ -23,8 +24,10 @@ def test_vendor_auto_reads_cpuinfo():
 def test_invalid_arguments_are_named():
     with pytest.raises(ka.WantedArgsError) as err:
         ka.wanted_args(['iommu=pt', 'a b'], ['x;y'], 'none')
-    assert str(err.value) == ("invalid kernel argument(s) 'a b', 'x;y': give one plain name or name=value "
-                              "per list item, without spaces, quotes or shell characters")
+    assert str(err.value) == ("invalid kernel argument args[1]: 'a b' is not allowed: " + KARG_ALLOWED)
+    with pytest.raises(ka.WantedArgsError) as err:
+        ka.wanted_args(['iommu=pt'], ['x;y'], 'none')
+    assert str(err.value) == ("invalid kernel argument remove_args[0]: 'x;y' is not allowed: " + KARG_ALLOWED)
 
 
 def test_conflicts_and_nothing_to_do():
@@ -33,4 +36,22 @@ def test_conflicts_and_nothing_to_do():
                                                  r'remove_args or vendor$'):
         ka.wanted_args(['iommu=pt'], ['iommu'], 'none')
     with pytest.raises(ka.WantedArgsError, match='^nothing to do: give args, remove_args or a vendor$'):
-        ka.wanted_args(['amd_iommu=on'], [], 'none')
+        ka.wanted_args([], [], 'none')
+
+
+@pytest.mark.parametrize('args,remove,vendor,named', [
+    (['iommu=pt'], ['iommu=pt'], 'none', 'iommu=pt'),           # exact: was silently dropped
+    (['iommu=pt', 'quiet'], ['quiet'], 'none', 'quiet'),
+    (['amd_iommu=off'], [], 'amd', 'amd_iommu=off'),           # against the vendor's removal
+    (['intel_iommu=on'], ['intel_iommu'], 'none', 'intel_iommu=on'),
+    ([], ['intel_iommu=on'], 'intel', 'intel_iommu=on'),       # against the vendor's addition
+])
+def test_the_same_argument_wanted_and_removed_is_refused_by_name(args, remove, vendor, named):
+    with pytest.raises(ka.WantedArgsError) as err:
+        ka.wanted_args(args, remove, vendor)
+    assert str(err.value).startswith('kernel argument(s) %s are both wanted and removed' % named)
+
+
+def test_amd_iommu_on_alone_is_accepted_with_the_warning():
+    assert ka.wanted_args(['amd_iommu=on'], [], 'none') == ([], [], [ka.NO_OP_ARGS['amd_iommu=on']])
+    assert ka.wanted_args(['amd_iommu=on'], [], 'amd') == ([], ['amd_iommu=off'], [ka.NO_OP_ARGS['amd_iommu=on']])

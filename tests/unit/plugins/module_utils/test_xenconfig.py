@@ -81,3 +81,30 @@ def test_assignments_span_lines_and_skip_comments():
     found = _xenconfig.assignments(text)
     assert [(name, text[s:e]) for name, s, e, _v in found] == [
         ('a', 'a = 1\n'), ('disk', 'disk = [ "one",\n  "two" ] # tail\n'), ('b', 'b = "#not a comment"\n')]
+
+
+@pytest.mark.parametrize('params,option', [
+    ({'path': '/etc/xen/../../etc/shadow'}, 'path'),
+    ({'path': 'etc/xen/g'}, 'path'),
+    ({'disk_map': {'hda': 'xvda",\'phy:/dev/sda,xvdb,w'}}, 'disk_map.hda'),
+    ({'disk_map': {'hda': ['xvda']}}, 'disk_map.hda'),
+    ({'disk_map': 'hda'}, 'disk_map'),
+    ({'disk_map': {'hda': 'vda'}}, 'disk_map.hda'),
+    ({'disk_map': {'xvda': 'xvdb'}}, 'disk_map.xvda'),
+])
+def test_config_rules_refuse(params, option):
+    from ansible_collections.virtops.devices.plugins.module_utils import _validate as v
+    with pytest.raises(v.InvalidValue) as err:
+        v.check_params(params, _xenconfig.config_rules())
+    assert err.value.option == option
+
+
+def test_a_disk_map_value_cannot_inject_a_second_disk_even_unchecked():
+    """Belt and braces: rewrite_config itself refuses a twin name that is not an xvd name."""
+    text = 'disk = [ "file:/img/g.img,hda,w" ]\n'
+    with pytest.raises(_xenconfig.XenConfigError):
+        _xenconfig.rewrite_config(text, disk_map={'hda': 'xvda",\'phy:/dev/sda,xvdb,w'})
+    with pytest.raises(_xenconfig.XenConfigError):
+        _xenconfig.render_list('disk', ['a"b'])
+    assert _xenconfig.rewrite_config(text, disk_mode='pv', disk_map={'hda': 'xvdc'})[0] == \
+        'disk = [ "tap:aio:/img/g.img,xvdc,w" ]\n'
