@@ -357,6 +357,8 @@ class FileTransaction:
                     if os.path.lexists(path):
                         os.unlink(path)
                     continue
+                if _same_file(path, data, st):
+                    continue      # never written (its write failed): rewriting it could fail, on a full disk
                 write_atomic(path, data.decode('utf-8', 'surrogateescape'))
                 _copy_attributes(st, path)
             except (IOError, OSError) as exc:
@@ -375,6 +377,17 @@ class FileTransaction:
         self._created_dirs = []
         if first_error is not None:
             raise first_error
+
+
+def _same_file(path, data, st):
+    """Return True when ``path`` still holds ``data`` with the owner and mode of ``st``."""
+    try:
+        now = os.stat(path)
+        with open(path, 'rb') as handle:
+            same = handle.read() == data
+    except (IOError, OSError):
+        return False
+    return same and (now.st_mode, now.st_uid, now.st_gid) == (st.st_mode, st.st_uid, st.st_gid)
 
 
 class TreeLocked(Exception):

@@ -55,6 +55,8 @@ _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 _LABEL_BAD = re.compile(r'[\s"\'`\\\x00-\x1f\x7f]')
 _XEN_TARGET_BAD = re.compile(r'[\s,\'"=:\\`$;\x00-\x1f\x7f]')
 _DEV_NAME_PART = re.compile(r'^[A-Za-z0-9_.+-]+\Z')
+_PCI_ID = re.compile(r'^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}\Z')
+_DOMAIN = re.compile(r'^[A-Za-z0-9_.+][A-Za-z0-9_.+:@-]{0,127}\Z')
 
 LABEL_MAX_BYTES = 16
 KERNEL_ARG_MAX = 1024
@@ -73,6 +75,9 @@ MODULE_ALLOWED = 'a kernel module name: letters, digits, _ and - only (at most 5
 TREE_PATH_ALLOWED = "an absolute path without '..' components, whitespace at either end or control characters"
 KARG_ALLOWED = ("one kernel argument, name or name=value (name: letters, digits, _ . -), without "
                 "whitespace, quotes, backquote, backslash, $ ; | & < > ( ) {} or control characters")
+PCI_ID_ALLOWED = 'a PCI vendor:device id, four hex digits, a colon, four hex digits (10de:1b80)'
+DOMAIN_ALLOWED = ("a domain name of letters, digits and _ . + : @ - (at most 128, not starting with '-'; "
+                  "no '/', whitespace or shell characters)")
 XEN_TARGET_ALLOWED = ("an absolute path to a disk image or block device without '..' components, "
                       "whitespace, commas, quotes, '=', ':', backslash or control characters")
 
@@ -243,6 +248,22 @@ def check_xen_target(option, value):
     if not value.startswith('/') or _XEN_TARGET_BAD.search(value) or '..' in value.split('/'):
         raise InvalidValue(option, value, XEN_TARGET_ALLOWED)
     return check_tree_path(option, value)
+
+
+def check_pci_id(option, value):
+    """Return ``value`` when it is a PCI ``vendor:device`` id (``10de:1b80``), lower-cased."""
+    value = _string(option, value, PCI_ID_ALLOWED)
+    if not _PCI_ID.match(value):
+        raise InvalidValue(option, value, PCI_ID_ALLOWED)
+    return value.lower()
+
+
+def check_domain_name(option, value):
+    """Return ``value`` when it can name a domain on a tool's command line and in a file name."""
+    value = _string(option, value, DOMAIN_ALLOWED)
+    if not _DOMAIN.match(value) or value in ('.', '..'):
+        raise InvalidValue(option, value, DOMAIN_ALLOWED)
+    return value
 
 
 def check_whole_number(low, high, meaning):

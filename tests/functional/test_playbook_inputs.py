@@ -71,21 +71,22 @@ def test_survey_values_are_refused_not_coerced(playbook, extra, option):
 
 ROLE_CASES = [
     ('iommu_host', {'iommu_host_args': ['intel_iommu=on;reboot', 'quiet splash'], 'iommu_host_vendor': 'intel'},
-     ['iommu_host_args: ', 'intel_iommu=on;reboot', 'quiet splash', 'not allowed: one kernel argument each']),
+     ["iommu_host_args[0]: 'intel_iommu=on;reboot' is not allowed: one kernel argument",
+      "iommu_host_args[1]: 'quiet splash' is not allowed"]),
     ('iommu_host', {'iommu_host_remove_args': ['$(reboot)'], 'iommu_host_vfio_pci_ids': ['10de:1b80 x'],
                     'iommu_host_vendor': 'intel'},
-     ['iommu_host_vfio_pci_ids: 10de:1b80 x not allowed: PCI vendor:device ids',
-      'iommu_host_remove_args: $(reboot) not allowed']),
+     ["iommu_host_vfio_pci_ids[0]: '10de:1b80 x' is not allowed: a PCI vendor:device id",
+      "iommu_host_remove_args[0]: '$(reboot)' is not allowed"]),
     ('pv_guest', {'pv_guest_target': 'virtio', 'pv_guest_kernel': ['../../boot/x'],
                   'pv_guest_legacy_disks': ['xvdb;reboot'], 'pv_guest_disk_map': {'hdc': '../sda'},
                   'pv_guest_reboot_timeout': -1},
-     ['pv_guest_kernel: ../../boot/x not allowed', 'pv_guest_legacy_disks: xvdb;reboot not allowed',
-      'pv_guest_disk_map (values): ../sda not allowed: whole disk names of the vd family',
-      'pv_guest_reboot_timeout: -1 not allowed: whole seconds from 1 to 86400']),
+     ["pv_guest_kernel[0]: '../../boot/x' is not allowed", "pv_guest_legacy_disks[0]: 'xvdb;reboot' is not allowed",
+      "pv_guest_disk_map.hdc: '../sda' is not allowed: a whole-disk name of the vd family",
+      "pv_guest_reboot_timeout: -1 is not allowed: a whole number from 1 to 86400"]),
     ('pv_guest', {'pv_guest_target': 'xen', 'pv_guest_domain': '-F', 'pv_guest_hypervisor': 'localhost',
                   'pv_guest_hypervisor_type': 'xen_config', 'pv_guest_xen_config': '/etc/xen/../g,w'},
-     ["pv_guest_domain: -F not allowed: a domain name that does not start with '-'",
-      'pv_guest_xen_config: /etc/xen/../g,w not allowed']),
+     ["pv_guest_domain: '-F' is not allowed: a domain name", "not starting with '-'",
+      "pv_guest_xen_config: '/etc/xen/../g,w' is not allowed"]),
 ]
 
 
