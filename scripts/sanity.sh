@@ -115,6 +115,11 @@ if [ -d "$DEST/plugins/modules" ]; then
         render module "$NAMESPACE.$NAME.${rel//\//.}"; n=$((n + 1))
     done < <(find "$DEST/plugins/modules" -name '*.py' ! -name '__init__.py' ! -name '_*' -print0 | sort -z)
 fi
+if [ -d "$DEST/plugins/filter" ]; then
+    while IFS= read -r -d '' f; do
+        render filter "$NAMESPACE.$NAME.$(basename "${f%.yml}")"; n=$((n + 1))
+    done < <(find "$DEST/plugins/filter" -name '*.yml' -print0 | sort -z)
+fi
 if [ -d "$DEST/roles" ]; then
     for spec in "$DEST"/roles/*/meta/argument_specs.yml "$DEST"/roles/*/meta/argument_specs.yaml; do
         [ -f "$spec" ] || continue
