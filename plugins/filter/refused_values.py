@@ -10,8 +10,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.virtops.devices.plugins.module_utils import _validate as v
-from ansible_collections.virtops.devices.plugins.module_utils import _pv_plan
+from ansible_collections.virtops.devices.plugins.module_utils._common import _validate as v
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _pv_plan
 
 _INTEGER = re.compile(r'^-?[0-9]+$')
 

@@ -240,11 +240,11 @@ tool_output:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.virtops.devices.plugins.module_utils import _boot_apply as ba
-from ansible_collections.virtops.devices.plugins.module_utils import _bootsetup as bs
-from ansible_collections.virtops.devices.plugins.module_utils import _files
-from ansible_collections.virtops.devices.plugins.module_utils import _tools
-from ansible_collections.virtops.devices.plugins.module_utils import _kernel_args as ka
+from ansible_collections.virtops.devices.plugins.module_utils._boot import _boot_apply as ba
+from ansible_collections.virtops.devices.plugins.module_utils._boot import _bootsetup as bs
+from ansible_collections.virtops.devices.plugins.module_utils._common import _files
+from ansible_collections.virtops.devices.plugins.module_utils._common import _tools
+from ansible_collections.virtops.devices.plugins.module_utils._boot import _kernel_args as ka
 
 
 def main():

@@ -109,8 +109,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _files
-from ansible_collections.virtops.devices.plugins.module_utils import _pv_verify
+from ansible_collections.virtops.devices.plugins.module_utils._common import _files
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _pv_verify
 
 
 def read(root, path):

@@ -235,11 +235,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _files
-from ansible_collections.virtops.devices.plugins.module_utils import _tools
-from ansible_collections.virtops.devices.plugins.module_utils import _pv_apply
-from ansible_collections.virtops.devices.plugins.module_utils import _pv_plan
-from ansible_collections.virtops.devices.plugins.module_utils import _validate
+from ansible_collections.virtops.devices.plugins.module_utils._common import _files
+from ansible_collections.virtops.devices.plugins.module_utils._common import _tools
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _pv_apply
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _pv_plan
+from ansible_collections.virtops.devices.plugins.module_utils._common import _validate
 
 
 def blkid_export(module, root):

@@ -151,11 +151,12 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _validate
-from ansible_collections.virtops.devices.plugins.module_utils import (
-    _disk, _disk_plan, _domain_xml, _hotplug, _libvirt)
-from ansible_collections.virtops.devices.plugins.module_utils._disk_plan import PlanError
-from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
+from ansible_collections.virtops.devices.plugins.module_utils._common import _validate
+from ansible_collections.virtops.devices.plugins.module_utils._disks import _disk, _disk_plan
+from ansible_collections.virtops.devices.plugins.module_utils._common import _domain_xml
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _hotplug, _connection as _libvirt
+from ansible_collections.virtops.devices.plugins.module_utils._disks._disk_plan import PlanError
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt._connection import VirtError
 
 DISK_OPTIONS = dict(
     source=dict(type='path', required=True),

@@ -96,8 +96,8 @@ guests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _capabilities, _libvirt
-from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _capabilities, _connection as _libvirt
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt._connection import VirtError
 
 
 def main():

@@ -224,11 +224,12 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _validate
-from ansible_collections.virtops.devices.plugins.module_utils import (
-    _domain_xml, _hostdev, _hotplug, _libvirt, _nodedev)
-from ansible_collections.virtops.devices.plugins.module_utils._hostdev import PlanError
-from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
+from ansible_collections.virtops.devices.plugins.module_utils._common import _validate
+from ansible_collections.virtops.devices.plugins.module_utils._common import _domain_xml
+from ansible_collections.virtops.devices.plugins.module_utils._pci import _hostdev, _nodedev
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _hotplug, _connection as _libvirt
+from ansible_collections.virtops.devices.plugins.module_utils._pci._hostdev import PlanError
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt._connection import VirtError
 
 
 def host_step(conn, uri, action, addresses, driver):

@@ -143,9 +143,11 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml, _hostdev, _libvirt, _nodedev
-from ansible_collections.virtops.devices.plugins.module_utils._hostdev import PlanError
-from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
+from ansible_collections.virtops.devices.plugins.module_utils._common import _domain_xml
+from ansible_collections.virtops.devices.plugins.module_utils._pci import _hostdev, _nodedev
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _connection as _libvirt
+from ansible_collections.virtops.devices.plugins.module_utils._pci._hostdev import PlanError
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt._connection import VirtError
 
 
 def persistent_xml(net):

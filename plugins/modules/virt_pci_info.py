@@ -183,9 +183,11 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _libvirt, _nodedev, _pci_address, _validate
-from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
-from ansible_collections.virtops.devices.plugins.module_utils._pci_address import AddressError
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _connection as _libvirt
+from ansible_collections.virtops.devices.plugins.module_utils._pci import _nodedev, _pci_address
+from ansible_collections.virtops.devices.plugins.module_utils._common import _validate
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt._connection import VirtError
+from ansible_collections.virtops.devices.plugins.module_utils._pci._pci_address import AddressError
 
 
 def main():

@@ -115,11 +115,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml
-from ansible_collections.virtops.devices.plugins.module_utils import _libvirt
-from ansible_collections.virtops.devices.plugins.module_utils import _pv_domain
-from ansible_collections.virtops.devices.plugins.module_utils._libvirt import VirtError
-from ansible_collections.virtops.devices.plugins.module_utils._validate import InvalidValue
+from ansible_collections.virtops.devices.plugins.module_utils._common import _domain_xml
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _connection as _libvirt
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _pv_domain
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt._connection import VirtError
+from ansible_collections.virtops.devices.plugins.module_utils._common._validate import InvalidValue
 
 
 def live_devices_pending(dom, p):

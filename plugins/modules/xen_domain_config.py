@@ -108,9 +108,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtops.devices.plugins.module_utils import _files
-from ansible_collections.virtops.devices.plugins.module_utils import _validate
-from ansible_collections.virtops.devices.plugins.module_utils import _xenconfig
+from ansible_collections.virtops.devices.plugins.module_utils._common import _files
+from ansible_collections.virtops.devices.plugins.module_utils._common import _validate
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _xenconfig
 
 
 def main():

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(harness.TOP, 'tests', 'fixtures', 'boot'))
 import boot_trees as bt  # noqa: E402
 import playbook_runs as runner  # noqa: E402
 
-from ansible_collections.virtops.devices.plugins.module_utils import _bootsetup  # noqa: E402
+from ansible_collections.virtops.devices.plugins.module_utils._boot import _bootsetup  # noqa: E402
 
 WANTED = ['intel_iommu=on', 'iommu=pt']
 GRUBBY = ['/sbin/grubby', '--update-kernel=ALL', '--args=intel_iommu=on iommu=pt',

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.virtops.devices.plugins.module_utils import _domain_xml
+from ansible_collections.virtops.devices.plugins.module_utils._common import _domain_xml
 
 pytestmark = pytest.mark.libvirt
 
