@@ -5,7 +5,7 @@ The links point at ``<sentinel>/etc/...``: followed on this machine they would r
 sentinel directory outside the tree; re-rooted under the tree (as the guest sees them) they reach
 ``<tree><sentinel>/etc/...``. Nothing outside the tree may change; the files inside the tree are
 edited and the links are kept. The writes are pv_driver_migrate's (its tree confinement, see
-plugins/module_utils/_files.py resolve_in_root).
+plugins/module_utils/_common/_files.py resolve_in_root).
 """
 
 import os
