@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Checks of scripts/ecosystem.sh that are more than one tool's exit status.
 
     ecosystem_checks.py requirements TOP          ranges, lock, lower bounds (prints the lower-bound pins)
@@ -17,7 +16,6 @@ import sys
 
 import yaml
 from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 # The runtime requirements of requirements.txt / meta/ee-requirements.txt are libraries only:
