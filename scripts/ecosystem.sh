@@ -138,7 +138,7 @@ t=$SECONDS; out=$WORK/out/antsibull-changelog.log; rc=0
   && (cd "$DEST" && antsibull-changelog release --version "$VERSION" --date 2026-01-01) \
   && (cd "$DEST" && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml) \
   && "$PY" "$TOP/scripts/ecosystem_checks.py" changelog "$DEST"; } >"$out" 2>&1 || rc=$?
-result antsibull-changelog "$rc" "lint clean, trial release $VERSION: $(last "$out") ($((SECONDS - t))s)" "$out"
+result antsibull-changelog "$rc" "lint, lint-changelog-yaml, trial release $VERSION: $(last "$out") ($((SECONDS - t))s)" "$out"
 
 # --- result -------------------------------------------------------------------------------------
 if [ ${#FAILED[@]} -eq 0 ]; then
