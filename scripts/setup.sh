@@ -27,14 +27,14 @@ install_packages() {
 make_venv() {
     local stamp="$VENV/.requirements.sha256"
     local want
-    want=$(cat "$TOP/requirements.txt" "$TOP/requirements-test.txt" | sha256sum | cut -d' ' -f1)
+    want=$(cat "$TOP/requirements.txt" "$TOP/requirements-test.txt" "$TOP/requirements-lock.txt" | sha256sum | cut -d' ' -f1)
     if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         return 0
     fi
     log "creating the Python venv in $VENV"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check -U pip 2>&1 | grep -v "^WARNING: Location" || true
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$TOP/requirements-test.txt" 2>&1 | grep -v "^WARNING: Location" || true
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$TOP/requirements-test.txt" -c "$TOP/requirements-lock.txt" 2>&1 | grep -v "^WARNING: Location" || true
     "$VENV/bin/python" -c "import ansible, libvirt, lxml, pytest, molecule"
     echo "$want" > "$stamp"
 }

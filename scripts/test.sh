@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (bash .ci/run calls exactly this):
 #   set-up (packages, venv, libvirtd), the tiny guest build, ansible-test sanity + ansible-doc,
-#   the Molecule scenarios (real guests), then pytest (unit L0, fixture trees L1, real libvirt L2).
+#   the ecosystem tools (scripts/ecosystem.sh), the Molecule scenarios (real guests),
+#   then pytest (unit L0, fixture trees L1, real libvirt L2).
 # Extra arguments go to pytest, e.g.  bash scripts/test.sh -k disk
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,6 +18,9 @@ python tests/lab/tiny_guest.py build
 
 section "ansible-test sanity and ansible-doc"
 bash scripts/sanity.sh
+
+section "ecosystem tools: ansible-lint, antsibull-docs, galaxy-importer, ansible-builder, antsibull-changelog"
+bash scripts/ecosystem.sh
 
 section "Molecule scenarios (extensions/molecule)"
 molecule test --all

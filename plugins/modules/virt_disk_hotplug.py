@@ -86,7 +86,8 @@ attributes:
 notes:
   - Guests without ACPI PCI hotplug (or PCIe native hotplug on q35) do not see
     new virtio disks and never release them on detach; SCSI disks on an
-    existing controller need no PCI hotplug, and the M(virtops.devices.disk_rescan)
+    existing controller need no PCI hotplug, and the
+    R(virtops.devices.disk_rescan,ansible_collections.virtops.devices.disk_rescan_role)
     role makes such a guest scan for them.
   - On q35 every hot-plugged PCI device takes one empty C(pcie-root-port);
     define spare ports in the domain before you start it.
