@@ -49,7 +49,7 @@ def pf_problem(pf, dev, devices):
     """Why ``pf`` cannot serve VFs (None when it can)."""
     nics = sorted(d['netdev'] for d in devices if d['netdev'])
     if dev is None:
-        return 'pf: no host NIC called %r; the host has: %s' % (pf, ', '.join(nics) or 'none')
+        return 'no host NIC called %r; the host has: %s (option pf)' % (pf, ', '.join(nics) or 'none')
     if dev['sriov']['physical_function']:
         return '%s (%s) is itself a VF of %s; give the PF' % (pf, dev['address'], dev['sriov']['physical_function'])
     if not dev['sriov']['max_vfs'] and not dev['sriov']['virtual_functions']:
