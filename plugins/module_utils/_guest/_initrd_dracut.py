@@ -26,6 +26,7 @@ def command(binary, kver, output, modules, omit, preload, offline, force):
         argv += ['--omit-drivers', ' '.join(omit)]
     return argv + [output, kver]
 
+
 def config_text(before, drivers, omit):
     """Return the dracut.conf.d text keeping the PV drivers (and omissions) in future initrds."""
     text = '# written by virtops.devices pv_driver_migrate\n'

@@ -22,6 +22,7 @@ def command(binary, kver, output, modules, omit, preload, offline, force):
     rebuilds in place, ``output`` is its conventional initrd."""
     return [binary, '-c', '-k', kver]
 
+
 def config_text(before, drivers, omit):
     """Return ``/etc/initramfs-tools/modules`` listing the PV drivers."""
     return _modulesconf.add_initramfs_modules(before, drivers)
