@@ -35,7 +35,7 @@ def detect(state, family, firmware, efi_booted):
     tools = state['tools']
     if 'grubby' not in tools:
         raise st.BootSetupError('BLS entries found in %s but no grubby in the tree; '
-                             'install grubby' % st.BLS_DIR)
+                                'install grubby' % st.BLS_DIR)
     return {'name': NAME, 'family': family, 'tool': [tools['grubby']],
             'config': st.BLS_DIR, 'firmware': firmware}
 

@@ -29,7 +29,7 @@ def detect(state, family, firmware, efi_booted):
         tool = [tools['grub-mkconfig'], '-o', st.GRUB_CFG]
     else:
         raise st.BootSetupError('Debian-like tree without update-grub or grub-mkconfig; '
-                             'install grub2-common')
+                                'install grub2-common')
     return {'name': NAME, 'family': family, 'tool': tool, 'config': st.GRUB_CFG,
             'firmware': firmware}
 
@@ -61,8 +61,8 @@ def debian_texts(state, args, remove_args):
     if ka.args_missing(final, args):
         later = [path for path in later_files if path > DROPIN]
         raise st.BootSetupError('GRUB_CMDLINE_LINUX is set again after %s by %s; make that drop-in '
-                             'extend $GRUB_CMDLINE_LINUX instead of replacing it'
-                             % (DROPIN, ', '.join(later) or 'a later file'))
+                                'extend $GRUB_CMDLINE_LINUX instead of replacing it'
+                                % (DROPIN, ', '.join(later) or 'a later file'))
     return new
 
 

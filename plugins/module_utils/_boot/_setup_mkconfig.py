@@ -60,7 +60,7 @@ def detect(state, family, firmware, efi_booted):
         'grub-mkconfig' if 'grub-mkconfig' in tools else None)
     if name is None:
         raise st.BootSetupError('%s found but no grub2-mkconfig or grub-mkconfig in the tree; '
-                             'install grub2-tools' % st.DEFAULT_GRUB)
+                                'install grub2-tools' % st.DEFAULT_GRUB)
     if name == 'grub2-mkconfig':
         output, fw = mkconfig_output(state, family, firmware, efi_booted)
     else:
