@@ -28,10 +28,14 @@ from ansible_collections.virtops.devices.plugins.module_utils._boot import _setu
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _setup_legacy
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _setup_mkconfig
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _bootstate as st
-from ansible_collections.virtops.devices.plugins.module_utils._boot._bootstate import (  # noqa: F401 (the module's API)
-    BLS_DIR, DEFAULT_GRUB, DROPIN, KERNEL_CMDLINE, LEGACY_CONFIGS, BootSetupError, os_family, path_in_root,
-    read_boot_state)
-from ansible_collections.virtops.devices.plugins.module_utils._boot._setup_bls import grubby_argv  # noqa: F401
+from ansible_collections.virtops.devices.plugins.module_utils._boot._bootstate import (
+    BLS_DIR, DEFAULT_GRUB, LEGACY_CONFIGS, BootSetupError, os_family)
+
+# the module's API, from the modules that hold them now
+DROPIN = st.DROPIN
+path_in_root = st.path_in_root
+read_boot_state = st.read_boot_state
+grubby_argv = _setup_bls.grubby_argv
 
 # the boot setups, one module each; order = detection order (first match wins)
 SETUPS = (
