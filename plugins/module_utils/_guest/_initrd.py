@@ -18,17 +18,25 @@ import posixpath
 import re
 import zlib
 
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _initrd_dracut
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _initrd_mkinitrd
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _initrd_mkinitrd_suse
+from ansible_collections.virtops.devices.plugins.module_utils._guest import _initrd_update_initramfs
+
+# the names users choose, in the order of the modules' ``initrd_tool`` choices
 INITRD_TOOLS = ('dracut', 'mkinitrd', 'update-initramfs', 'mkinitrd-suse')
 
-# where each tool lives, first hit wins; order = preference (EL6 ships a
-# mkinitrd wrapper around dracut: dracut is asked first)
-TOOL_PATHS = (
-    ('dracut', ('/usr/bin/dracut', '/sbin/dracut', '/usr/sbin/dracut')),
-    ('update-initramfs', ('/usr/sbin/update-initramfs', '/sbin/update-initramfs')),
-    ('mkinitrd-suse', ('/sbin/mkinitrd', '/usr/sbin/mkinitrd', '/usr/bin/mkinitrd')),
-    ('mkinitrd', ('/sbin/mkinitrd', '/usr/sbin/mkinitrd', '/usr/bin/mkinitrd')),
+# the initrd tools, one module each (``_initrd_<tool>.py``); order = detection preference
+# (EL6 ships a mkinitrd wrapper around dracut: dracut is asked first; SUSE's mkinitrd
+# before Red Hat's, which has the same paths)
+TOOLS = (
+    _initrd_dracut,
+    _initrd_update_initramfs,
+    _initrd_mkinitrd_suse,
+    _initrd_mkinitrd,
 )
-SUSE_MARKERS = ('/etc/SuSE-release', '/lib/mkinitrd/setup')
+BY_NAME = dict((tool.NAME, tool) for tool in TOOLS)
+CONFIG_FILES = tuple(tool.CONFIG_FILE for tool in TOOLS if tool.CONFIG_FILE)
 
 # candidate module names, first found wins: (block, nic, loaded first)
 PV_DRIVERS = {
@@ -83,24 +91,17 @@ def available_driver(target, role, modules, builtin_config=None):
 
 def detect_initrd_tool(exists):
     """Return the initrd tool of a guest, from ``exists(path)`` (a predicate on guest paths), else None."""
-    suse = any(exists(path) for path in SUSE_MARKERS)
-    for tool, paths in TOOL_PATHS:
-        if tool == 'mkinitrd-suse' and not suse:
-            continue
-        if tool == 'mkinitrd' and suse:
-            continue
-        if any(exists(path) for path in paths):
-            return tool
+    for tool in TOOLS:
+        if (not tool.MARKERS or any(exists(path) for path in tool.MARKERS)) and tool_binary(tool.NAME, exists):
+            return tool.NAME
     return None
 
 
 def tool_binary(tool, exists):
     """Return the path of ``tool`` inside the guest, else None."""
-    for name, paths in TOOL_PATHS:
-        if name == tool:
-            for path in paths:
-                if exists(path):
-                    return path
+    for path in getattr(BY_NAME.get(tool), 'PATHS', ()):
+        if exists(path):
+            return path
     return None
 
 
@@ -126,48 +127,18 @@ def kept_initrd_path(initrd):
     return initrd + '.pre-pv'
 
 
-def _mk(name):
-    return name.replace('-', '_')
-
-
 def initrd_command(tool, binary, kver, output, drivers, omit=(), preload=True, offline=False, force=False):
-    """Return the argv that builds ``output`` for ``kver`` with ``drivers`` (in load order).
-
-    - ``mkinitrd`` (EL 3-5): ``--preload=<m>`` for each driver (the CentOS 5.3
-      runbook), or ``--with=<m>`` (virt-v2v's form) when not ``preload``;
-      ``--builtin=<m>`` for each omitted emulated driver; ``-f`` only when
-      ``force`` (the output exists already).
-    - ``dracut``: ``--add-drivers "<mods>"`` (and ``--omit-drivers``);
-      ``--no-hostonly`` when working on an offline tree, where host-only
-      detection would see the hypervisor host, not the guest.
-    - ``update-initramfs``: ``-c -k <kver>`` (the modules come from
-      ``/etc/initramfs-tools/modules``).
-    - SUSE ``mkinitrd``: ``-k <kernel> -i <initrd> -m "<mods>"``.
-    """
-    if tool == 'mkinitrd':
-        argv = [binary] + (['-f'] if force else [])
-        flag = '--preload=%s' if preload else '--with=%s'
-        argv += [flag % _mk(mod) for mod in drivers]
-        argv += ['--builtin=%s' % mod for mod in omit]
-        return argv + [output, kver]
-    if tool == 'dracut':
-        argv = [binary, '-f']
-        if offline:
-            argv.append('--no-hostonly')
-        argv += ['--add-drivers', ' '.join(_mk(mod) for mod in drivers)]
-        if omit:
-            argv += ['--omit-drivers', ' '.join(omit)]
-        return argv + [output, kver]
-    if tool == 'update-initramfs':
-        return [binary, '-c', '-k', kver]
-    if tool == 'mkinitrd-suse':
-        return [binary, '-k', '/boot/vmlinuz-%s' % kver, '-i', output, '-m', ' '.join(_mk(m) for m in drivers)]
-    raise ValueError('unknown initrd tool %r' % tool)
+    """Return the argv that builds ``output`` for ``kver`` with ``drivers`` (in load order);
+    ``omit``: emulated drivers to leave out. Each tool's module says how (``command``)."""
+    if tool not in BY_NAME:
+        raise ValueError('unknown initrd tool %r' % tool)
+    modules = [mod.replace('-', '_') for mod in drivers]
+    return BY_NAME[tool].command(binary, kver, output, modules, omit, preload, offline, force)
 
 
 def writes_beside(tool):
     """Return True when ``tool`` can write a new initrd under any name (else it rebuilds in place)."""
-    return tool != 'update-initramfs'
+    return BY_NAME[tool].WRITES_BESIDE
 
 
 def space_problem(free_bytes, initrd_size, kept_copy):

@@ -25,7 +25,7 @@ FSTAB = '/etc/fstab'
 CRYPTTAB = '/etc/crypttab'
 GENERATED_BOOT_CONFIGS = ('/boot/grub/grub.cfg', '/boot/grub2/grub.cfg', '/etc/default/grub')
 RC_LOCAL = '/etc/rc.d/rc.local'
-DRACUT_CONF = '/etc/dracut.conf.d/90-virtops-pv.conf'
+DRACUT_CONF = _initrd.BY_NAME['dracut'].CONFIG_FILE
 DEVICE_MAPS = ('/boot/grub/device.map', '/boot/grub2/device.map')
 UDEV_MARKERS = ('/sbin/udevd', '/sbin/udev', '/lib/systemd/systemd-udevd',
                 '/usr/lib/systemd/systemd-udevd', '/lib/udev/udevd')

@@ -32,13 +32,11 @@ from ansible_collections.virtops.devices.plugins.module_utils._guest import _fst
 from ansible_collections.virtops.devices.plugins.module_utils._guest import _initrd
 from ansible_collections.virtops.devices.plugins.module_utils._guest import _modulesconf
 from ansible_collections.virtops.devices.plugins.module_utils._guest._pv_facts import (
-    CRYPTTAB, DEVICE_MAPS, DRACUT_CONF, FSTAB, GENERATED_BOOT_CONFIGS)
+    CRYPTTAB, DEVICE_MAPS, FSTAB, GENERATED_BOOT_CONFIGS)
 
 LEGACY_ORDER = ('xen-platform-pci', 'xen-balloon', 'xen-vbd', 'xen-vnif')
 MARK_BEGIN = '# BEGIN virtops.devices pv_driver_migrate'
 MARK_END = '# END virtops.devices pv_driver_migrate'
-INITRD_NAMES = {'dracut': '/boot/initramfs-%s.img', 'update-initramfs': '/boot/initrd.img-%s',
-                'mkinitrd': '/boot/initrd-%s.img', 'mkinitrd-suse': '/boot/initrd-%s'}
 
 
 # --- the texts the steps write --------------------------------------------------------------------------
@@ -94,19 +92,10 @@ def legacy_load_order(names):
     return [by_module[mod] for mod in LEGACY_ORDER if mod in by_module]
 
 
-def dracut_conf(drivers, omit):
-    """Return the dracut.conf.d text keeping the PV drivers (and omissions) in future initrds."""
-    text = '# written by virtops.devices pv_driver_migrate\n'
-    text += 'add_drivers+=" %s "\n' % ' '.join(d.replace('-', '_') for d in drivers)
-    if omit:
-        text += 'omit_drivers+=" %s "\n' % ' '.join(omit)
-    return text
-
-
 def is_initrd_input(path):
     """Return True for guest files an initrd tool reads (a change means a rebuild)."""
     return (path in _modulesconf.ALIAS_FILES or path.startswith(_modulesconf.MODPROBE_D + '/')
-            or path in (FSTAB, CRYPTTAB, DRACUT_CONF, _modulesconf.INITRAMFS_TOOLS_MODULES))
+            or path in (FSTAB, CRYPTTAB) + _initrd.CONFIG_FILES)
 
 
 def check_device_map(path, text):
@@ -148,7 +137,7 @@ def pv_drivers(plan, facts, params, kver, info):
                           if d.replace('-', '_') in info['modules'] and target == 'virtio'] + [block]
     omit = ()
     if params.get('remove_emulated'):
-        if tool in ('mkinitrd', 'dracut'):
+        if _initrd.BY_NAME[tool].CAN_OMIT:
             omit = _initrd.EMULATED_BLOCK_DRIVERS
         else:
             plan.notes.append('%s cannot leave drivers out of the initrd; remove_emulated only rebuilds it' % tool)
@@ -167,14 +156,11 @@ def aliases(plan, facts, target, nic, block):
 
 def initrd_config(plan, facts, info):
     """Make the initrd tool's own configuration keep the PV drivers in every later initrd."""
-    tool = facts.get('initrd_tool')
-    if tool == 'update-initramfs':
-        path = _modulesconf.INITRAMFS_TOOLS_MODULES
-        before = facts['files'].get(path, '')
-        plan.write(path, facts['files'].get(path), _modulesconf.add_initramfs_modules(
-            plan.text(facts, path) or before, info['pv_drivers']))
-    if tool == 'dracut':
-        plan.write(DRACUT_CONF, facts['files'].get(DRACUT_CONF), dracut_conf(info['pv_drivers'], info['omit']))
+    tool = _initrd.BY_NAME.get(facts.get('initrd_tool'))
+    path = tool and tool.CONFIG_FILE
+    if path:
+        before = plan.text(facts, path) or facts['files'].get(path, '')
+        plan.write(path, facts['files'].get(path), tool.config_text(before, info['pv_drivers'], info['omit']))
 
 
 def legacy_nodes(plan, facts, params, kver, info):
@@ -265,7 +251,7 @@ def initrd_output(facts, params, kver, info):
     """Return ``(the initrd to build, True when it goes beside the old one)`` for ``kver``."""
     initrd = info.get('initrd')
     beside = bool(_beside(facts, params) and initrd)
-    output = _initrd.pv_initrd_path(initrd) if beside else (initrd or INITRD_NAMES[facts['initrd_tool']] % kver)
+    output = _initrd.pv_initrd_path(initrd) if beside else (initrd or _initrd.BY_NAME[facts['initrd_tool']].INITRD_NAME % kver)
     return output, beside
 
 
