@@ -260,8 +260,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if _tools.tool_timeout_problem(module.params['tool_timeout']):
-        module.fail_json(msg=_tools.tool_timeout_problem(module.params['tool_timeout']))
+    timeout_problem = _tools.tool_timeout_problem(module.params['tool_timeout'])
+    if timeout_problem:
+        module.fail_json(msg=timeout_problem)
     params, root = module.params, module.params['root']
     cpuinfo = _files.read_text('/proc/cpuinfo', default='') if params['vendor'] == 'auto' else None
     try:

@@ -273,8 +273,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if _tools.tool_timeout_problem(module.params['tool_timeout']):
-        module.fail_json(msg=_tools.tool_timeout_problem(module.params['tool_timeout']))
+    timeout_problem = _tools.tool_timeout_problem(module.params['tool_timeout'])
+    if timeout_problem:
+        module.fail_json(msg=timeout_problem)
     p = _validate.fail_on_invalid(module, module.params, _pv_plan.migration_rules(module.params['target']))
     root = p['root']
     if not os.path.isdir(root):

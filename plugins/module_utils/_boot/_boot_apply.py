@@ -131,11 +131,6 @@ def after_run_problem(setup, plan, after_plan, kernels=()):
     return None, None
 
 
-def inside(root, host_path):
-    """Return ``host_path`` as seen inside the tree at ``root``."""
-    return _files.inside_root(root, host_path)
-
-
 def check_all_writable(root, written, rewritten):
     """Raise ``BootApplyError`` before any change when a file to write (or its directory) is read-only."""
     for path in list(written) + [p for p in rewritten if os.path.exists(_files.root_path(root, p))]:
@@ -205,7 +200,7 @@ def rewritten_diffs(root, tool_before, planned):
 def kept_backups(root, txn_backups, tool_backups, tool_before):
     """Return ``{path inside the tree: backup}`` of the files that changed; remove
     the backups of files the tool left as they were."""
-    backups = dict((inside(root, host), name) for host, name in txn_backups.items())
+    backups = dict((_files.inside_root(root, host), name) for host, name in txn_backups.items())
     for path, name in tool_backups.items():
         if texts_in_tree(root, [path])[path] != tool_before[path]:
             backups[path] = name

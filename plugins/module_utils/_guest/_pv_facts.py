@@ -72,9 +72,7 @@ class GuestTree(object):
 
     def guest_real(self, path):
         """Return ``path`` with symlinks resolved, as a path inside the guest."""
-        host = self.real(path)
-        root = os.path.abspath(self.root)
-        return '/' + os.path.relpath(host, root) if root != '/' else host
+        return _files.inside_root(self.root, self.real(path))
 
     def listdir(self, path):
         try:
