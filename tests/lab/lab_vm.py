@@ -1,0 +1,492 @@
+#!/usr/bin/env python
+"""The lab VM: a full Debian 12 host booted by GRUB from its own disk, under libvirt (TCG).
+
+Where the tiny guest (``tiny_guest.py``) is a kernel and a busybox initramfs, the lab VM is
+a real distribution: GRUB on an MBR disk, systemd, udev, openssh-server, python3, and libvirt
++ QEMU inside for the nested case. It is what the Molecule scenarios in
+``extensions/molecule/lab_*`` drive over SSH as if it were a hypervisor in a rack:
+
+* q35 with an emulated Intel IOMMU (``<iommu model='intel'>``, interrupt remapping and
+  caching mode on) and ``<ioapic driver='qemu'/>``, so its kernel gets real IOMMU groups;
+* a spare e1000e on a pcie-root-port (``eth0`` in the VM), alone in its IOMMU group: the device
+  the passthrough scenario binds to vfio-pci;
+* the management NIC (virtio, fixed MAC, named ``mgmt0`` by a udev rule, DHCP) is QEMU user
+  networking with SSH forwarded from 127.0.0.1 only. No libvirt network is used, ever.
+
+The base image is built once (debootstrap + ``grub-install`` on a loop device) into
+``$VIRTOPS_LAB_DIR/vm/debian12.raw`` and reused while its build key holds. Each ``up`` copies
+it (sparse) to a disk of its own, so every scenario starts from the same known state, and can
+put kernel arguments on the copy's GRUB command line before the first boot
+(``--kernel-args intel_iommu=off``: a host whose IOMMU is off).
+
+CLI::
+
+    python tests/lab/lab_vm.py build [--force]
+    python tests/lab/lab_vm.py up --name lab-iommu [--disk-bus virtio|sata] [--kernel-args "intel_iommu=off"]
+    python tests/lab/lab_vm.py inventory --name lab-iommu
+    python tests/lab/lab_vm.py down --name lab-iommu
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid as uuidlib
+
+from lxml import etree
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tiny_guest as tg  # noqa: E402  (the lab dir, the SSH key, libvirt helpers)
+
+BUILD_FORMAT = 1
+SUITE = "bookworm"
+MIRROR = os.environ.get("VIRTOPS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+IMAGE_SIZE = "6G"
+# debootstrap's own set; libvirt and QEMU are added in the chroot afterwards (with
+# libvirt-daemon-system in --include debootstrap stops on the dbus-system-bus alternative).
+DEBOOTSTRAP_PACKAGES = ("linux-image-amd64", "grub-pc", "systemd-sysv", "openssh-server", "python3",
+                        "initramfs-tools", "udev", "kmod", "ifupdown", "isc-dhcp-client", "iproute2",
+                        "pciutils", "e2fsprogs", "zstd")
+CHROOT_PACKAGES = ("dbus", "libpam-systemd", "qemu-system-x86", "libvirt-daemon-system",
+                   "python3-libvirt", "python3-lxml")
+MGMT_MAC = "52:54:00:4c:41:42"
+SPARE_NIC_MAC = "52:54:00:4c:41:43"
+BASE_CMDLINE = "console=ttyS0,115200 net.ifnames=0"
+META_NS = "https://virtops.invalid/lab/lab-vm/1"
+QEMU_NS = tg.QEMU_NS
+DISK_BUSES = {"virtio": "vda", "sata": "sda"}
+KERNEL_ARG_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,=:-/")
+
+
+class LabError(tg.LabError):
+    pass
+
+
+# --------------------------------------------------------------------------- paths and small tools
+
+
+def vm_dir() -> str:
+    return os.path.join(tg.lab_dir(), "vm")
+
+
+def base_image() -> str:
+    return os.path.join(vm_dir(), "debian12.raw")
+
+
+def disk_path(name: str) -> str:
+    return os.path.join(vm_dir(), f"{tg._check_name(name)}.raw")
+
+
+def console_log(name: str) -> str:
+    return os.path.join(tg.run_dir(), f"{tg._check_name(name)}.lab-console.log")
+
+
+def state_path(name: str) -> str:
+    return os.path.join(tg.run_dir(), f"{tg._check_name(name)}.lab.json")
+
+
+def _run(argv, what: str, timeout: float = 900, env=None, log=None) -> str:
+    if log:
+        log(" ".join(argv))
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise LabError(f"{what}: no answer within {timeout} s") from exc
+    if proc.returncode != 0:
+        raise LabError(f"{what} failed (rc={proc.returncode}): {(proc.stderr or proc.stdout)[-3000:]}")
+    return proc.stdout
+
+
+def _write(path: str, text: str, mode: int = 0o644) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        fh.write(text)
+    os.chmod(path, mode)
+
+
+def _mounted(path: str) -> bool:
+    real = os.path.realpath(path)
+    with open("/proc/self/mounts") as fh:
+        return any(line.split()[1] == real for line in fh)
+
+
+def build_key(pubkey: str) -> str:
+    recipe = json.dumps([BUILD_FORMAT, SUITE, DEBOOTSTRAP_PACKAGES, CHROOT_PACKAGES, MGMT_MAC, BASE_CMDLINE,
+                         pubkey, _chroot_files("00000000-0000-0000-0000-000000000000", pubkey)])
+    return hashlib.sha256(recipe.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- loop devices and chroot
+
+
+@contextlib.contextmanager
+def attached(image: str, log=None):
+    """Attach ``image`` to a loop device with its partitions; yield (loopdev, partition 1)."""
+    loop = _run(["losetup", "-fP", "--show", image], "losetup", log=log).strip()
+    try:
+        part = loop + "p1"
+        if not os.path.exists(part):
+            subprocess.run(["partx", "-a", loop], capture_output=True, check=False)
+        if not os.path.exists(part):  # no devtmpfs node: make it from sysfs
+            with open(f"/sys/block/{os.path.basename(loop)}/{os.path.basename(part)}/dev") as fh:
+                major, minor = fh.read().strip().split(":")
+            os.mknod(part, 0o600 | 0o060000, os.makedev(int(major), int(minor)))
+        yield loop, part
+    finally:
+        subprocess.run(["sync"], check=False)
+        subprocess.run(["partx", "-d", loop], capture_output=True, check=False)
+        subprocess.run(["losetup", "-d", loop], capture_output=True, check=False)
+
+
+@contextlib.contextmanager
+def mounted_root(part: str, log=None):
+    """Mount the image's root file system; yield the mount point."""
+    mnt = tempfile.mkdtemp(prefix="virtops-labvm-")
+    _run(["mount", part, mnt], "mount the lab root", log=log)
+    try:
+        yield mnt
+    finally:
+        for _ in range(3):
+            if subprocess.run(["umount", mnt], capture_output=True, check=False).returncode == 0:
+                break
+            time.sleep(1)
+        else:
+            subprocess.run(["umount", "-l", mnt], capture_output=True, check=False)
+        with contextlib.suppress(OSError):
+            os.rmdir(mnt)
+
+
+@contextlib.contextmanager
+def chroot_mounts(mnt: str, loop: str, part: str, fs_uuid: str):
+    """/proc, /sys and /dev in the tree, and the by-uuid link GRUB's scripts look for."""
+    done = []
+    link = f"/dev/disk/by-uuid/{fs_uuid}"
+    try:
+        for fstype, src, target in (("proc", "proc", "proc"), ("sysfs", "sys", "sys")):
+            path = os.path.join(mnt, target)
+            _run(["mount", "-t", fstype, src, path], f"mount {target}")
+            done.append(path)
+        path = os.path.join(mnt, "dev")
+        _run(["mount", "--bind", "/dev", path], "bind /dev")
+        done.append(path)
+        # Without udev nothing makes this link, and update-grub then writes root=/dev/loopNp1.
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(link)
+        os.symlink(part, link)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(link)
+        for path in reversed(done):
+            if subprocess.run(["umount", path], capture_output=True, check=False).returncode != 0:
+                subprocess.run(["umount", "-l", path], capture_output=True, check=False)
+
+
+def chroot(mnt: str, argv, what: str, timeout: float = 900, log=None) -> str:
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8",
+           "HOME": "/root"}
+    return _run(["chroot", mnt] + list(argv), what, timeout=timeout, env=env, log=log)
+
+
+def _fs_uuid(part: str) -> str:
+    return _run(["blkid", "-o", "value", "-s", "UUID", part], "blkid").strip()
+
+
+# --------------------------------------------------------------------------- the image
+
+
+def _chroot_files(fs_uuid: str, pubkey: str) -> dict:
+    """The files the build writes into the tree (part of the build key)."""
+    return {
+        "etc/fstab": f"UUID={fs_uuid} / ext4 errors=remount-ro 0 1\n",
+        "etc/hostname": "lab\n",
+        "etc/hosts": "127.0.0.1 localhost\n127.0.1.1 lab\n",
+        "etc/udev/rules.d/70-virtops-mgmt.rules":
+            f'SUBSYSTEM=="net", ACTION=="add", ATTR{{address}}=="{MGMT_MAC}", NAME="mgmt0"\n',
+        "etc/network/interfaces":
+            "auto lo\niface lo inet loopback\n\nallow-hotplug mgmt0\niface mgmt0 inet dhcp\n",
+        "root/.ssh/authorized_keys": pubkey + "\n",
+        "etc/default/grub.d/00-virtops-lab.cfg":
+            "# the lab VM: serial console, no menu wait, classic NIC names\n"
+            "GRUB_TIMEOUT=0\nGRUB_TERMINAL=serial\nGRUB_SERIAL_COMMAND=\"serial --speed=115200\"\n"
+            f"GRUB_CMDLINE_LINUX=\"{BASE_CMDLINE}\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"\"\n",
+        "etc/ssh/sshd_config.d/virtops-lab.conf": "UseDNS no\nPermitRootLogin prohibit-password\n",
+        "etc/systemd/journald.conf.d/virtops-lab.conf": "[Journal]\nStorage=volatile\n",
+    }
+
+
+def build(force: bool = False, log=None) -> dict:
+    """Build the base image unless a matching one exists; return its build.json."""
+    pubkey = tg.ensure_ssh_key()
+    key = build_key(pubkey)
+    meta_path = os.path.join(vm_dir(), "build.json")
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        with open(meta_path) as fh:
+            meta = json.load(fh)
+        if not force and meta.get("key") == key and os.path.exists(base_image()):
+            meta["reused"] = True
+            return meta
+    os.makedirs(vm_dir(), exist_ok=True)
+    tmp = base_image() + ".tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    t0 = time.monotonic()
+    _run(["truncate", "-s", IMAGE_SIZE, tmp], "truncate")
+    proc = subprocess.run(["sfdisk", "-q", tmp], input="label: dos\nstart=2048, type=83, bootable\n",
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise LabError(f"sfdisk failed: {proc.stderr}")
+    fs_uuid = str(uuidlib.uuid4())
+    with attached(tmp, log) as (loop, part):
+        _run(["mkfs.ext4", "-q", "-U", fs_uuid, "-L", "labroot", part], "mkfs.ext4", log=log)
+        with mounted_root(part, log) as mnt:
+            _run(["debootstrap", "--variant=minbase", "--include=" + ",".join(DEBOOTSTRAP_PACKAGES), SUITE, mnt,
+                  MIRROR], "debootstrap", timeout=1200, log=log)
+            with chroot_mounts(mnt, loop, part, fs_uuid):
+                _configure(mnt, loop, fs_uuid, pubkey, log)
+    meta = {"key": key, "image": base_image(), "fs_uuid": fs_uuid, "build_seconds": round(time.monotonic() - t0, 1)}
+    os.replace(tmp, base_image())
+    _write(meta_path, json.dumps(meta, indent=2) + "\n")
+    meta["reused"] = False
+    return meta
+
+
+def _configure(mnt: str, loop: str, fs_uuid: str, pubkey: str, log) -> None:
+    policy = os.path.join(mnt, "usr/sbin/policy-rc.d")
+    _write(policy, "#!/bin/sh\n# nothing starts while the image is built\nexit 101\n", 0o755)
+    shutil.copyfile("/etc/resolv.conf", os.path.join(mnt, "etc/resolv.conf"))
+    chroot(mnt, ["apt-get", "-q", "update"], "apt-get update", log=log)
+    chroot(mnt, ["apt-get", "-q", "-y", "--no-install-recommends", "install"] + list(CHROOT_PACKAGES),
+           "apt-get install (libvirt, QEMU)", timeout=1200, log=log)
+    chroot(mnt, ["apt-get", "clean"], "apt-get clean")
+    os.unlink(policy)
+    for rel, text in _chroot_files(fs_uuid, pubkey).items():
+        _write(os.path.join(mnt, rel), text, 0o600 if rel.startswith("root/") else 0o644)
+    os.chmod(os.path.join(mnt, "root/.ssh"), 0o700)
+    # libvirt's default network must never start inside the lab (a private address range)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(mnt, "etc/libvirt/qemu/networks/autostart/default.xml"))
+    # nothing periodic competes with the tests for the one TCG vCPU
+    for unit in ("apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer",
+                 "man-db.timer", "dpkg-db-backup.timer"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(mnt, "etc/systemd/system/timers.target.wants", unit))
+    chroot(mnt, ["grub-install", "--target=i386-pc", loop], "grub-install", log=log)
+    chroot(mnt, ["update-grub"], "update-grub", log=log)
+    with open(os.path.join(mnt, "boot/grub/grub.cfg")) as fh:
+        cfg = fh.read()
+    if f"root=UUID={fs_uuid}" not in cfg:
+        raise LabError("update-grub did not write root=UUID=... (the by-uuid link was not seen)")
+
+
+def set_kernel_args(image: str, args: str, log=None) -> None:
+    """Append ``args`` to GRUB_CMDLINE_LINUX of an image copy and regenerate its grub.cfg."""
+    bad = set(args) - KERNEL_ARG_CHARS - {" "}
+    if bad:
+        raise LabError(f"kernel args {args!r}: characters {sorted(bad)} are not allowed")
+    with attached(image, log) as (loop, part):
+        fs_uuid = _fs_uuid(part)
+        with mounted_root(part, log) as mnt:
+            _write(os.path.join(mnt, "etc/default/grub.d/05-virtops-lab-start.cfg"),
+                   "# where this lab VM starts from (set by lab_vm.py up --kernel-args)\n"
+                   f"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX {args}\"\n")
+            with chroot_mounts(mnt, loop, part, fs_uuid):
+                chroot(mnt, ["update-grub"], "update-grub", log=log)
+
+
+# --------------------------------------------------------------------------- the domain
+
+
+def domain_xml(name: str, *, disk: str, disk_bus: str, ssh_port: int, console: str, memory_mib: int,
+               root_ports: int) -> str:
+    """The lab VM's libvirt XML (pure, no libvirt)."""
+    if disk_bus not in DISK_BUSES:
+        raise LabError(f"disk bus {disk_bus!r}: use one of {sorted(DISK_BUSES)}")
+    E = etree.Element
+    S = etree.SubElement
+    dom = E("domain", type="qemu", nsmap={"qemu": QEMU_NS})
+    S(dom, "name").text = tg._check_name(name)
+    meta = S(S(dom, "metadata"), f"{{{META_NS}}}lab", nsmap={"lab": META_NS})
+    meta.text = json.dumps({"ssh_port": ssh_port, "disk_bus": disk_bus})
+    S(dom, "memory", unit="MiB").text = str(memory_mib)
+    S(dom, "vcpu").text = "1"
+    os_el = S(dom, "os")
+    S(os_el, "type", arch="x86_64", machine="q35").text = "hvm"
+    S(os_el, "boot", dev="hd")
+    feats = S(dom, "features")
+    S(feats, "acpi")
+    S(feats, "apic")
+    S(feats, "ioapic", driver="qemu")
+    S(dom, "on_reboot").text = "restart"
+    devs = S(dom, "devices")
+    S(devs, "emulator").text = "/usr/bin/qemu-system-x86_64"
+    d = S(devs, "disk", type="file", device="disk")
+    S(d, "driver", name="qemu", type="raw", cache="unsafe")
+    S(d, "source", file=disk)
+    S(d, "target", dev=DISK_BUSES[disk_bus], bus=disk_bus)
+    S(devs, "controller", type="pci", index="0", model="pcie-root")
+    for index in range(1, root_ports + 1):
+        S(devs, "controller", type="pci", index=str(index), model="pcie-root-port")
+    # the spare NIC: libvirt's own user-mode interface (no host network), e1000e on a root port
+    nic = S(devs, "interface", type="user")
+    S(nic, "mac", address=SPARE_NIC_MAC)
+    S(nic, "model", type="e1000e")
+    ser = S(devs, "serial", type="file")
+    S(ser, "source", path=console)
+    S(ser, "target", port="0")
+    con = S(devs, "console", type="file")
+    S(con, "source", path=console)
+    S(con, "target", type="serial", port="0")
+    iommu = S(devs, "iommu", model="intel")
+    S(iommu, "driver", intremap="on", caching_mode="on")
+    S(devs, "memballoon", model="none")
+    cmd = S(dom, f"{{{QEMU_NS}}}commandline")
+    for arg in ("-netdev", f"user,id=mgmt,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
+                "-device", f"virtio-net-pci,netdev=mgmt,mac={MGMT_MAC},bus=pcie.0,addr=0x1e"):
+        S(cmd, f"{{{QEMU_NS}}}arg", value=arg)
+    return etree.tostring(dom, pretty_print=True).decode()
+
+
+def parse_meta(xml: str) -> dict | None:
+    root = etree.fromstring(xml.encode())
+    node = root.find(f"metadata/{{{META_NS}}}lab")
+    if node is None or not node.text:
+        return None
+    return json.loads(node.text)
+
+
+def inventory(name: str) -> dict:
+    with open(state_path(name)) as fh:
+        state = json.load(fh)
+    inv = tg.inventory_from_port(state["ssh_port"])
+    # a full distribution: python3, sftp, a POSIX shell
+    for key in ("ansible_ssh_transfer_method", "ansible_shell_type"):
+        inv.pop(key)
+    inv["ansible_python_interpreter"] = "/usr/bin/python3"
+    inv["ansible_ssh_common_args"] += " -o ConnectTimeout=10 -o ServerAliveInterval=15"
+    return inv
+
+
+def ssh_argv(name: str, command: str) -> list:
+    inv = inventory(name)
+    return (["ssh", "-q", "-p", str(inv["ansible_port"]), "-i", inv["ansible_ssh_private_key_file"],
+             "-o", "BatchMode=yes"] + inv["ansible_ssh_common_args"].split() + ["root@127.0.0.1", command])
+
+
+def wait_ssh(name: str, timeout: float = 300) -> float:
+    """Wait until the VM answers on SSH; return the seconds waited."""
+    t0 = time.monotonic()
+    while True:
+        proc = subprocess.run(ssh_argv(name, "true"), capture_output=True, timeout=60, check=False)
+        if proc.returncode == 0:
+            return round(time.monotonic() - t0, 1)
+        if time.monotonic() - t0 > timeout:
+            tail = ""
+            with contextlib.suppress(OSError):
+                with open(console_log(name), errors="replace") as fh:
+                    tail = fh.read()[-2000:]
+            raise LabError(f"lab VM {name} did not answer on SSH within {timeout} s; console:\n{tail}")
+        time.sleep(2)
+
+
+def up(name: str, disk_bus: str = "virtio", kernel_args: str = "", ssh_port: int | None = None,
+       memory_mib: int = 1536, root_ports: int = 4, timeout: float = 300, log=None) -> dict:
+    """Copy the base image, define and start the VM, wait for SSH. Fails if it exists."""
+    lv = tg._need_libvirt()
+    build(log=log)
+    with tg._conn() as conn:
+        if tg._lookup(conn, name) is not None:
+            raise LabError(f"a domain named {name} exists already: run down first")
+    os.makedirs(tg.run_dir(), exist_ok=True)
+    disk = disk_path(name)
+    t0 = time.monotonic()
+    _run(["cp", "--sparse=always", base_image(), disk], "copy the base image")
+    if kernel_args:
+        set_kernel_args(disk, kernel_args, log)
+    port = ssh_port or tg._free_port()
+    console = console_log(name)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(console)
+    xml = domain_xml(name, disk=disk, disk_bus=disk_bus, ssh_port=port, console=console,
+                     memory_mib=memory_mib, root_ports=root_ports)
+    state = {"name": name, "ssh_port": port, "disk": disk, "disk_bus": disk_bus, "kernel_args": kernel_args}
+    _write(state_path(name), json.dumps(state, indent=2) + "\n")
+    prepared = round(time.monotonic() - t0, 1)
+    with tg._conn() as conn:
+        dom = conn.defineXML(xml)
+        dom.create()
+        if not dom.isActive():
+            raise LabError(f"lab VM {name} did not start")
+    del lv
+    state["prepare_seconds"] = prepared
+    state["boot_seconds"] = wait_ssh(name, timeout)
+    state["inventory"] = inventory(name)
+    return state
+
+
+def down(name: str) -> bool:
+    """Destroy and undefine the lab VM and remove its disk; only a domain this tool made."""
+    lv = tg._need_libvirt()
+    removed = False
+    with tg._conn() as conn:
+        dom = tg._lookup(conn, name)
+        if dom is not None:
+            if parse_meta(dom.XMLDesc(0)) is None:
+                raise LabError(f"domain {name} was not made by lab_vm.py: not touching it")
+            if dom.isActive():
+                dom.destroy()
+            dom.undefineFlags(lv.VIR_DOMAIN_UNDEFINE_NVRAM if hasattr(lv, "VIR_DOMAIN_UNDEFINE_NVRAM") else 0)
+            removed = True
+    for path in (disk_path(name), state_path(name)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            removed = True
+    return removed
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--force", action="store_true")
+    u = sub.add_parser("up")
+    u.add_argument("--name", required=True)
+    u.add_argument("--disk-bus", default="virtio", choices=sorted(DISK_BUSES))
+    u.add_argument("--kernel-args", default="")
+    u.add_argument("--ssh-port", type=int)
+    u.add_argument("--memory-mib", type=int, default=1536)
+    u.add_argument("--timeout", type=float, default=300)
+    for cmd in ("down", "inventory", "wait-ssh"):
+        sub.add_parser(cmd).add_argument("--name", required=True)
+    a = p.parse_args(argv)
+    log = (lambda msg: print(f"[lab_vm] {msg}", file=sys.stderr, flush=True))
+    try:
+        if a.cmd == "build":
+            out = build(force=a.force, log=log)
+        elif a.cmd == "up":
+            out = up(a.name, disk_bus=a.disk_bus, kernel_args=a.kernel_args, ssh_port=a.ssh_port,
+                     memory_mib=a.memory_mib, timeout=a.timeout, log=log)
+        elif a.cmd == "down":
+            out = {"name": a.name, "removed": down(a.name)}
+        elif a.cmd == "inventory":
+            out = inventory(a.name)
+        else:
+            out = {"name": a.name, "waited_seconds": wait_ssh(a.name)}
+    except (tg.LabError, TimeoutError, OSError) as exc:
+        print(f"lab_vm: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
