@@ -59,7 +59,10 @@ CHROOT_PACKAGES = ("dbus", "libpam-systemd", "qemu-system-x86", "libvirt-daemon-
                    "python3-libvirt", "python3-lxml")
 MGMT_MAC = "52:54:00:4c:41:42"
 SPARE_NIC_MAC = "52:54:00:4c:41:43"
-BASE_CMDLINE = "console=ttyS0,115200 net.ifnames=0"
+# no_timer_check: under TCG on a busy host the IO-APIC timer test can miss its ticks, and with
+# interrupt remapping on (intel_iommu=on) the kernel then panics ("timer doesn't work through
+# Interrupt-remapped IO-APIC") instead of falling back; real hardware does not need it.
+BASE_CMDLINE = "console=ttyS0,115200 net.ifnames=0 no_timer_check"
 META_NS = "https://virtops.invalid/lab/lab-vm/1"
 QEMU_NS = tg.QEMU_NS
 DISK_BUSES = {"virtio": "vda", "sata": "sda"}
@@ -334,6 +337,8 @@ def domain_xml(name: str, *, disk: str, disk_bus: str, ssh_port: int, console: s
     S(d, "source", file=disk)
     S(d, "target", dev=DISK_BUSES[disk_bus], bus=disk_bus)
     S(devs, "controller", type="pci", index="0", model="pcie-root")
+    # no USB controller: it would take a root port that hotplugged disks need
+    S(devs, "controller", type="usb", model="none")
     for index in range(1, root_ports + 1):
         S(devs, "controller", type="pci", index=str(index), model="pcie-root-port")
     # the spare NIC: libvirt's own user-mode interface (no host network), e1000e on a root port
@@ -399,7 +404,7 @@ def wait_ssh(name: str, timeout: float = 300) -> float:
 
 
 def up(name: str, disk_bus: str = "virtio", kernel_args: str = "", ssh_port: int | None = None,
-       memory_mib: int = 1536, root_ports: int = 4, timeout: float = 300, log=None) -> dict:
+       memory_mib: int = 1536, root_ports: int = 8, timeout: float = 300, log=None) -> dict:
     """Copy the base image, define and start the VM, wait for SSH. Fails if it exists."""
     lv = tg._need_libvirt()
     build(log=log)

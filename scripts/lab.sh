@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The lab (L3): boot-time changes proven by booting. Builds the lab image once (a GRUB-booted
+# Debian 12 with emulated Intel VT-d, tests/lab/lab_vm.py; reused while its inputs are
+# unchanged), then runs the Molecule scenarios that drive lab VMs over SSH on 127.0.0.1:
+#   iommu_host  pv_guest  disk_hotplug_distro  hostdev_live
+# Each scenario's log goes to tests/output/lab/<scenario>.log and its verify step's evidence
+# to tests/output/lab/<scenario>.json; a summary with per-scenario times is printed at the end.
+# Usage: bash scripts/lab.sh [--jobs N] [scenario ...]     (default: all four, 2 at a time)
+set -uo pipefail
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${VIRTOPS_VENV:-$TOP/.venv}
+export PATH="$VENV/bin:$PATH" ANSIBLE_NOCOLOR=1 PY_COLORS=0 NO_COLOR=1
+cd "$TOP"
+
+JOBS=2
+if [ "${1:-}" = "--jobs" ]; then JOBS=$2; shift 2; fi
+SCENARIOS=("$@")
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(hostdev_live pv_guest iommu_host disk_hotplug_distro)
+OUT=$TOP/tests/output/lab
+mkdir -p "$OUT"
+
+say() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+t0=$(date +%s)
+say "building (or reusing) the lab image"
+if ! python tests/lab/lab_vm.py build > "$OUT/build.log" 2>&1; then
+    say "lab image build FAILED (tests/output/lab/build.log):"
+    tail -20 "$OUT/build.log"
+    exit 1
+fi
+say "lab image ready in $(( $(date +%s) - t0 )) s"
+
+run_one() {
+    local s=$1 start rc
+    start=$(date +%s)
+    molecule test -s "$s" > "$OUT/$s.log" 2>&1
+    rc=$?
+    printf '%s %s %s\n' "$s" "$rc" "$(( $(date +%s) - start ))" > "$OUT/$s.result"
+    say "$s: $([ "$rc" -eq 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - start )) s"
+}
+
+rm -f "$OUT"/*.result
+running=0
+for s in "${SCENARIOS[@]}"; do
+    run_one "$s" &
+    running=$((running + 1))
+    if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+done
+wait
+
+failed=0
+say "summary (wall $(( $(date +%s) - t0 )) s, image build included):"
+for s in "${SCENARIOS[@]}"; do
+    read -r name rc secs < "$OUT/$s.result" || { name=$s; rc=1; secs=?; }
+    printf '  %-22s %-7s %5s s   evidence: tests/output/lab/%s.json\n' "$name" \
+        "$([ "$rc" = 0 ] && echo passed || echo FAILED)" "$secs" "$name"
+    if [ "$rc" != 0 ]; then
+        failed=1
+        echo "  --- last lines of tests/output/lab/$s.log:"
+        grep -E "fatal:|FAILED|ERROR|msg" "$OUT/$s.log" | tail -15 | sed 's/^/    /'
+    fi
+done
+exit "$failed"
