@@ -15,7 +15,8 @@ whose argument specs Ansible checks on entry. The agreement rules (``problems``)
   ``float`` as ``float``, a list of plain values as text (comma-separated: only for the playbook's own
   options, which it splits itself) or ``multiselect`` when it has choices;
 - ``required`` and the choices are the option's, and the default is the option's default as AWX would
-  send it (none when the option has none or its default is a Jinja expression);
+  send it; when the option has none (or a Jinja expression) the question has no ``default`` key, so
+  that AWX sends nothing for a blank answer (an empty string would reach the playbook as a value);
 - every option of the playbook's own spec that a survey can carry is asked, and so is every required
   role option; a required option no survey can carry (a list of dicts, a dict) is named in the
   survey's ``description``, to be set in the job template's extra variables.
@@ -208,6 +209,9 @@ def question_problems(question, option, own):
         found.append('%s: required is %s in the survey, %s in the spec'
                      % (where, question.get('required'), bool(option.get('required', False))))
     want = expected_default(option)
+    has_default = 'default' in option and option['default'] is not None and not _templated(option['default'])
+    if not has_default and question.get('default', '') == '' and 'default' in question:
+        found.append("%s: the spec has no default: leave 'default' out, so that a blank answer sends nothing" % where)
     have = question.get('default', '')
     if isinstance(want, list) and isinstance(have, str):
         have = [d for d in have.split('\n') if d]
