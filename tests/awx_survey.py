@@ -61,8 +61,7 @@ def _tasks(items):
             continue
         if 'block' in item:
             for key in ('block', 'rescue', 'always'):
-                for task in _tasks(item.get(key)):
-                    yield task
+                yield from _tasks(item.get(key))
         else:
             yield item
 
