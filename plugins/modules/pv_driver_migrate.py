@@ -199,9 +199,11 @@ plan:
   returned: always
   type: list
   elements: dict
-  sample: [{action: write, path: /etc/modules.conf},
-           {action: run, kernel: 2.6.18-128.el5, argv: [/sbin/mkinitrd, --preload=xen_vbd,
-             /boot/initrd-2.6.18-128.el5.pv.img, 2.6.18-128.el5]}]
+  sample:
+    - {action: write, path: /etc/modules.conf}
+    - action: run
+      kernel: 2.6.18-128.el5
+      argv: [/sbin/mkinitrd, --preload=xen_vbd, /boot/initrd-2.6.18-128.el5.pv.img, 2.6.18-128.el5]
 kernels:
   description: Per kernel, the PV drivers put into the initrd and the initrd written.
   returned: always

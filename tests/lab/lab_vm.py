@@ -157,7 +157,7 @@ def mounted_root(part: str, log=None):
     try:
         yield mnt
     finally:
-        for _ in range(3):
+        for _attempt in range(3):
             if subprocess.run(["umount", mnt], capture_output=True, check=False).returncode == 0:
                 break
             time.sleep(1)
@@ -459,7 +459,7 @@ def down(name: str) -> bool:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
     b.add_argument("--force", action="store_true")
@@ -473,7 +473,10 @@ def main(argv=None) -> int:
     for cmd in ("down", "inventory", "wait-ssh"):
         sub.add_parser(cmd).add_argument("--name", required=True)
     a = p.parse_args(argv)
-    log = (lambda msg: print(f"[lab_vm] {msg}", file=sys.stderr, flush=True))
+
+    def log(msg):
+        print(f"[lab_vm] {msg}", file=sys.stderr, flush=True)
+
     try:
         if a.cmd == "build":
             out = build(force=a.force, log=log)
