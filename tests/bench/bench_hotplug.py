@@ -130,11 +130,11 @@ def run_book(path, env=None):
 
 
 def module_task(disks, state):
-    return {'virtops.devices.virt_disk_hotplug': {'name': GUEST, 'state': state, 'disks': disks}}
+    return {'virtops.devices.virt_disk_hotplug': {'name': GUEST, 'state': state, 'disks': disks, 'detach_timeout': 600}}
 
 
 def module_loop_task(disks, state):
-    return {'virtops.devices.virt_disk_hotplug': {'name': GUEST, 'state': state, 'disks': ['{{ item }}']},
+    return {'virtops.devices.virt_disk_hotplug': {'name': GUEST, 'state': state, 'disks': ['{{ item }}'], 'detach_timeout': 600},
             'loop': disks}
 
 
@@ -306,7 +306,7 @@ def main():
     ways = args.way or list(WAYS)
     tiny_guest.build()
     tiny_guest.down(GUEST)
-    tiny_guest.up(GUEST, machine='pc', scsi_controller=True)
+    tiny_guest.up(GUEST, machine='pc', scsi_controller=True, timeout=900)
     results, profiles = {}, []
     tmp = tempfile.mkdtemp(prefix='batch-bench-', dir=tiny_guest.lab_dir())
     try:

@@ -39,6 +39,7 @@ def lab_artifacts():
 
 def _guest(name, **kw):
     tiny_guest.down(name)
+    kw.setdefault('timeout', float(os.environ.get('VIRTOPS_GUEST_BOOT_TIMEOUT', '120')))
     info = tiny_guest.up(name, **kw)
     return info
 
