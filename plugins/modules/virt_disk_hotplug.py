@@ -170,12 +170,18 @@ DISK_OPTIONS = dict(
 )
 
 
-def disk_results(dom, specs, scopes):
-    """Per requested disk: how the domain has it after the run (live when running)."""
-    root = _domain_xml.parse(_libvirt.domain_xml(dom, inactive=(scopes[0] == 'config')))
+def disk_results(dom, specs, scopes, trees, changed):
+    """Per requested disk: how the domain has it after the run (live when running).
+
+    The XML read before the run serves when nothing changed; otherwise it is read once more.
+    """
+    root = trees[scopes[0]]
+    if changed:
+        root = _domain_xml.parse(_libvirt.domain_xml(dom, inactive=(scopes[0] == 'config')))
+    index = _disk.DiskIndex(root)
     results = []
     for spec in specs:
-        disk = _disk.find_disk(root, spec['source'])
+        disk = index.find(spec['source'])
         report = _disk.disk_report(disk) if disk is not None else {'source': spec['source']}
         report['present'] = disk is not None
         results.append(report)
@@ -191,7 +197,7 @@ def main():
     _libvirt.fail_on_missing_libraries(module)
     p = _validate.fail_on_invalid(module, module.params, _hotplug.hotplug_rules())
     try:
-        conn = _libvirt.connect(p['uri'])
+        conn = _libvirt.connect(p['uri'], events=True)
         dom = _libvirt.lookup_domain(conn, p['name'])
         scopes, notes = _hotplug.select_scopes(p['name'], p['live'], p['config'], _libvirt.domain_scopes(dom))
         check_source = p['state'] == 'present' and _libvirt.is_local(p['uri'])
@@ -203,7 +209,7 @@ def main():
         diff = _hotplug.xml_diffs(p['name'], trees, steps)
         if steps and not module.check_mode:
             _hotplug.apply_steps(dom, p['name'], steps, p['detach_timeout'])
-        disks = disk_results(dom, specs, scopes)
+        disks = disk_results(dom, specs, scopes, trees, bool(steps) and not module.check_mode)
     except (PlanError, VirtError) as exc:
         module.fail_json(msg=str(exc))
     for note in notes:

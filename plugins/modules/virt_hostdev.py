@@ -270,9 +270,12 @@ def pool_forward_mode(conn, name):
     return (forward.get('mode') if forward is not None else 'none'), known
 
 
-def all_trees(dom):
-    """Both definitions the domain has, for 'what does it still hold' questions."""
-    return _hotplug.current_trees(dom, [s for s, has in _libvirt.domain_scopes(dom).items() if has])
+def all_trees(dom, trees):
+    """Both definitions the domain has, for 'what does it still hold' questions (``trees`` already read)."""
+    wanted = [s for s, has in _libvirt.domain_scopes(dom).items() if has]
+    everything = _hotplug.current_trees(dom, [s for s in wanted if s not in trees])
+    everything.update((s, trees[s]) for s in wanted if s in trees)
+    return dict((s, everything[s]) for s in wanted)
 
 
 def main():
@@ -305,7 +308,7 @@ def main():
     detached, reattached = [], []
     try:
         request = _hostdev.normalize_request(p)
-        conn = _libvirt.connect(p['uri'])
+        conn = _libvirt.connect(p['uri'], events=True)
         dom = _libvirt.lookup_domain(conn, p['name'])
         scopes, notes = _hotplug.select_scopes(p['name'], p['live'], p['config'], _libvirt.domain_scopes(dom))
         inventory, driver_notes = _nodedev.read_inventory(conn, _libvirt.libvirt, p['uri'], p['root'])
@@ -326,7 +329,7 @@ def main():
                 notes += driver_notes + [_nodedev.unknown_peers_note(unknown)]
             _hostdev.check_live_slots(p['name'], steps, trees.get('live'))
         to_detach = _hostdev.host_detaches(inventory, request, steps, peers) if steps else []
-        everything = all_trees(dom)
+        everything = all_trees(dom, trees)
         after = dict((scope, _hotplug.predicted_tree(root, steps, scope)) for scope, root in everything.items())
         to_reattach = _hostdev.host_reattaches(inventory, request, steps, p['name'],
                                                _hostdev.held_addresses(after))

@@ -12,6 +12,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import tiny_guest  # noqa: E402
 
 URI = 'qemu:///system'
+# Name prefix of every domain, network and image directory these tests create: give each
+# engineer's run its own (VIRTOPS_TEST_PREFIX=batch-) so two runs on one libvirtd never meet.
+PREFIX = os.environ.get('VIRTOPS_TEST_PREFIX', 'pytest-')
 
 
 def libvirt_conn():
@@ -36,6 +39,7 @@ def lab_artifacts():
 
 def _guest(name, **kw):
     tiny_guest.down(name)
+    kw.setdefault('timeout', float(os.environ.get('VIRTOPS_GUEST_BOOT_TIMEOUT', '120')))
     info = tiny_guest.up(name, **kw)
     return info
 
@@ -43,7 +47,7 @@ def _guest(name, **kw):
 @pytest.fixture(scope='session')
 def pc_guest(lab_artifacts):
     """A running tiny guest on machine pc (i440fx, ACPI hotplug)."""
-    name = 'pytest-hotplug-pc'
+    name = PREFIX + 'hotplug-pc'
     yield _guest(name, machine='pc')
     tiny_guest.down(name)
 
@@ -51,7 +55,7 @@ def pc_guest(lab_artifacts):
 @pytest.fixture(scope='session')
 def q35_one_port_guest(lab_artifacts):
     """A running tiny guest on q35 with a single spare pcie-root-port."""
-    name = 'pytest-hotplug-q35'
+    name = PREFIX + 'hotplug-q35'
     yield _guest(name, machine='q35', root_ports=1)
     tiny_guest.down(name)
 
@@ -60,7 +64,7 @@ def q35_one_port_guest(lab_artifacts):
 def shutoff_domain():
     """A defined, never started domain (persistent definition only)."""
     import libvirt
-    name = 'pytest-shutoff'
+    name = PREFIX + 'shutoff'
     conn = libvirt_conn()
     try:
         conn.lookupByName(name).undefine()
@@ -75,7 +79,7 @@ def shutoff_domain():
 @pytest.fixture
 def images(request):
     """make(name, fmt='raw') -> path of a 16 MiB image in a directory QEMU can read; removed afterwards."""
-    base = os.path.join(tiny_guest.lab_dir(), 'images', 'pytest-%s' % request.node.name[:40])
+    base = os.path.join(tiny_guest.lab_dir(), 'images', PREFIX + request.node.name[:40])
     base = base.replace('[', '_').replace(']', '_')
     os.makedirs(base, exist_ok=True)
 

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from conftest import domain_xml_both, libvirt_conn
+from conftest import PREFIX, domain_xml_both, libvirt_conn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'fixtures', 'nodedev'))
 
@@ -166,7 +166,7 @@ def no_iommu():
 def running_empty_domain():
     """A running, transient domain with no disk, no NIC and no host device (QEMU sits in its BIOS)."""
     import libvirt
-    name = 'pytest-hostdev-running'
+    name = PREFIX + 'hostdev-running'
     conn = libvirt_conn()
     try:
         conn.lookupByName(name).destroy()

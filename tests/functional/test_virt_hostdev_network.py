@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import libvirt_conn
+from conftest import PREFIX, libvirt_conn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'fixtures', 'nodedev'))
 
@@ -80,7 +80,7 @@ def test_real_libvirtd_pool_defined_autostarted_idempotent_and_removed():
     (info,) = nodedev_fixture.run_tasks([('virt_pci_info', {'class': ['network']})])
     nics = [d['netdev'] for d in info['devices'] if d['netdev']]
     pf = nics[0] if nics else 'virtops-nopf0'
-    name = 'pytest-vfpool'
+    name = PREFIX + 'vfpool'
     args = {'name': name, 'pf': pf, 'active': False}
     try:
         first, again, start, planned = nodedev_fixture.run_tasks([

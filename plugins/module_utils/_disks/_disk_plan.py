@@ -63,54 +63,61 @@ def _check_serial(spec, existing, scope):
                         % (spec['source'], scope, _disk.disk_target(existing), serial, spec['serial']))
 
 
-def _check_target_free(spec, trees):
+def _check_target_free(spec, indexes):
     target = spec.get('target')
     if not target:
         return
-    for scope, root in trees.items():
-        holder = _disk.disk_by_target(root, target)
+    for scope, index in indexes.items():
+        holder = index.holder_of(target)
         if holder is not None and _disk.disk_source(holder) != spec['source']:
             raise PlanError('target %s is already used by disk %s in the %s definition; choose another '
                             'target or omit target to get the next free name'
                             % (target, _disk.disk_source(holder) or '(no source)', scope))
 
 
-def _target_for(spec, trees, reserved):
+def _target_for(spec, indexes, allocator):
     """The target a new disk gets: the user's, the one it has in the other scope, or the next free."""
     if spec.get('target'):
+        allocator.reserve(spec['target'])
         return spec['target']
-    for root in trees.values():
-        existing = _disk.find_disk(root, spec['source'])
+    for index in indexes.values():
+        existing = index.find(spec['source'])
         if existing is not None:
+            allocator.reserve(_disk.disk_target(existing))
             return _disk.disk_target(existing)
-    used = set(reserved)
-    for root in trees.values():
-        used |= _disk.targets_in_use(root)
-    return _disk.next_free_target(spec['bus'], used)
+    return allocator.next_free(spec['bus'])
 
 
 def _step(action, scope, device, label):
     return {'action': action, 'scope': scope, 'device': device, 'label': label}
 
 
+def indexes_of(trees):
+    """``{scope: DiskIndex}``: each domain XML is walked once, whatever the number of requests."""
+    return dict((scope, _disk.DiskIndex(root)) for scope, root in trees.items())
+
+
 def plan_present(specs, trees):
     """Steps that attach every disk (and a SCSI controller where one is needed) in each scope."""
     steps = []
-    reserved = set()
+    indexes = indexes_of(trees)
+    used = set()
+    for index in indexes.values():
+        used.update(index.by_target)
+    allocator = _disk.TargetAllocator(used)
     targets = {}
     for spec in specs:
-        _check_target_free(spec, trees)
-        targets[spec['source']] = _target_for(spec, trees, reserved)
-        reserved.add(targets[spec['source']])
-    for scope, root in trees.items():
+        _check_target_free(spec, indexes)
+        targets[spec['source']] = _target_for(spec, indexes, allocator)
+    for scope, index in indexes.items():
         missing = []
         for spec in specs:
-            existing = _disk.find_disk(root, spec['source'])
+            existing = index.find(spec['source'])
             if existing is not None:
                 _check_serial(spec, existing, scope)
             else:
                 missing.append(spec)
-        if any(spec['bus'] == 'scsi' for spec in missing) and not _disk.scsi_controllers(root):
+        if any(spec['bus'] == 'scsi' for spec in missing) and not index.has_scsi_controller:
             steps.append(_step('attach', scope, _disk.build_scsi_controller(), 'controller scsi (virtio-scsi)'))
         for spec in missing:
             target = targets[spec['source']]
@@ -122,9 +129,9 @@ def plan_present(specs, trees):
 def plan_absent(specs, trees):
     """Steps that detach every listed disk that is there, live first."""
     steps = []
-    for scope, root in trees.items():
+    for scope, index in indexes_of(trees).items():
         for spec in specs:
-            existing = _disk.find_disk(root, spec['source'])
+            existing = index.find(spec['source'])
             if existing is None:
                 continue
             if spec.get('serial') and _disk.disk_serial(existing) != spec['serial']:

@@ -38,9 +38,12 @@ def _silence_libvirt_stderr():
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
 
-def connect(uri):
-    """Open a read-write connection to ``uri``."""
+def connect(uri, events=False):
+    """Open a read-write connection to ``uri``; with ``events`` one that receives domain events."""
     _silence_libvirt_stderr()
+    if events:
+        from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _events
+        _events.start_event_loop()
     try:
         return libvirt.open(uri)
     except libvirt.libvirtError as exc:

@@ -16,7 +16,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.virtops.devices.plugins.module_utils._common import _domain_xml
-from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _connection as _libvirt
+from ansible_collections.virtops.devices.plugins.module_utils._libvirt import _connection as _libvirt, _events
 from ansible_collections.virtops.devices.plugins.module_utils._libvirt._connection import VirtError
 from ansible_collections.virtops.devices.plugins.module_utils._common._validate import check_whole_number
 
@@ -69,19 +69,27 @@ def select_scopes(name, live, config, state):
 
 
 def predicted_tree(root, steps, scope):
-    """A copy of ``root`` with the steps of ``scope`` applied (for check mode and diff)."""
+    """A copy of ``root`` with the steps of ``scope`` applied (for check mode and diff).
+
+    Linear in the size of the domain plus the number of steps: a detached device is found
+    through the copy's element map (or, for a device not taken from ``root``, one canonical
+    index), never by comparing it with every device.
+    """
     after = _domain_xml.domain_copy(root)
-    for step in steps:
-        if step['scope'] != scope:
-            continue
-        if step['action'] == 'attach':
-            _domain_xml.add_device(after, step['device'])
-            continue
-        want = _domain_xml.canonical(step['device'])
-        for node in _domain_xml.find_devices(after, step['device'].tag):
-            if _domain_xml.canonical(node) == want:
+    mine = [step for step in steps if step['scope'] == scope]
+    detach = [step['device'] for step in mine if step['action'] != 'attach']
+    if detach:
+        copies = _domain_xml.copy_map(root, after)
+        by_text = None
+        for device in detach:
+            node = copies.get(device)
+            if node is None or node.getparent() is None:
+                if by_text is None:
+                    by_text = _domain_xml.canonical_index(_domain_xml.devices(after))
+                node = _domain_xml.pop_canonical(by_text, device)
+            if node is not None and node.getparent() is not None:
                 _domain_xml.remove_device(after, node)
-                break
+    _domain_xml.add_devices(after, [step['device'] for step in mine if step['action'] == 'attach'])
     return after
 
 
@@ -115,6 +123,12 @@ def devices_still_present(dom, devices):
     return [device for device in devices if _domain_xml.canonical(device) in live]
 
 
+def aliases_still_present(dom, aliases):
+    """The aliases of ``aliases`` that a device of the live XML still has (one read of it)."""
+    root = _domain_xml.parse(_libvirt.domain_xml(dom))
+    return set(aliases) & _domain_xml.device_aliases(root)
+
+
 def wait_devices_removed(dom, devices, timeout, poll=0.2):
     """Wait until every device has left the live domain; return those still there at the timeout."""
     deadline = time.time() + timeout
@@ -130,35 +144,104 @@ def wait_device_removed(dom, device, timeout, poll=0.2):
     return not wait_devices_removed(dom, [device], timeout, poll)
 
 
-def _run(dom, action, scope, device):
+def _flags(scopes):
+    flags = 0
+    for scope in scopes:
+        flags |= _libvirt.affect_flag(scope)
+    return flags
+
+
+def _run(dom, action, scopes, device):
     text = _domain_xml.to_text(device)
-    flag = _libvirt.affect_flag(scope)
     if action == 'attach':
-        dom.attachDeviceFlags(text, flag)
+        dom.attachDeviceFlags(text, _flags(scopes))
     else:
-        dom.detachDeviceFlags(text, flag)
+        dom.detachDeviceFlags(text, _flags(scopes))
+
+
+def _call(action, steps):
+    return {'action': action, 'scopes': tuple(step['scope'] for step in steps), 'device': steps[0]['device'],
+            'steps': steps}
+
+
+def libvirt_calls(steps):
+    """The steps as libvirt calls, in order: a live attach and the config attach of the same
+    device become one call with both flags (libvirt then gives both the same address)."""
+    config_attaches = {}
+    for index, step in enumerate(steps):
+        if step['action'] == 'attach' and step['scope'] == 'config':
+            config_attaches.setdefault(_domain_xml.canonical(step['device']), []).append(index)
+    merged, calls = set(), []
+    for index, step in enumerate(steps):
+        if index in merged:
+            continue
+        partners = (config_attaches.get(_domain_xml.canonical(step['device']))
+                    if step['action'] == 'attach' and step['scope'] == 'live' else None)
+        if partners:
+            merged.add(partners[0])
+            calls.append(_call('attach', [step, steps[partners.pop(0)]]))
+        else:
+            calls.append(_call(step['action'], [step]))
+    return calls
 
 
 def _undo(dom, done):
     """Best effort: detach what was attached, newest first."""
-    for step in reversed(done):
-        if step['action'] != 'attach':
+    for call in reversed(done):
+        if call['action'] != 'attach':
             continue
         try:
-            _run(dom, 'detach', step['scope'], step['device'])
+            _run(dom, 'detach', call['scopes'], call['device'])
         except Exception:  # pylint: disable=broad-except
             pass
 
 
-def _is_live_detach(step):
-    return step['action'] == 'detach' and step['scope'] == 'live'
+def _is_live_detach(call):
+    return call['action'] == 'detach' and call['scopes'] == ('live',)
 
 
-def _confirm_removed(dom, name, sent, detach_timeout):
+def _refused(name, step, exc, done):
+    return VirtError('libvirt refused to %s %s (%s) on domain %r: %s%s' % (
+        step['action'], step['label'], step['scope'], name, _libvirt.error_text(exc), _undone_note(done)))
+
+
+def _send(dom, name, call, done):
+    """Make the libvirt call; return the calls done. A failed call of both scopes is made again
+    one scope at a time, so the error names the scope libvirt refused (it changed neither)."""
+    alias = _domain_xml.device_alias(call['device']) if _is_live_detach(call) else None
+    try:
+        if alias:
+            dom.detachDeviceAlias(alias, _libvirt.affect_flag('live'))
+        else:
+            _run(dom, call['action'], call['scopes'], call['device'])
+        return [call]
+    except _libvirt.libvirt.libvirtError as exc:
+        if len(call['steps']) == 1:
+            _undo(dom, done)
+            raise _refused(name, call['steps'][0], exc, done)
+    parts = []
+    for step in call['steps']:
+        parts += _send(dom, name, _call(call['action'], [step]), done + parts)
+    return parts
+
+
+def _confirm_removed(dom, name, sent, detach_timeout, watcher):
     """Wait for the live detaches already sent; VirtError naming those the guest kept."""
-    kept = wait_devices_removed(dom, [step['device'] for step in sent], detach_timeout)
+    by_alias = [call for call in sent if _domain_xml.device_alias(call['device'])]
+    kept = [call for call in sent if not _domain_xml.device_alias(call['device'])]
+    started = time.time()
+    if by_alias:
+        left = watcher.wait([_domain_xml.device_alias(call['device']) for call in by_alias], detach_timeout,
+                            lambda pending: aliases_still_present(dom, pending))
+        kept += [call for call in by_alias if _domain_xml.device_alias(call['device']) in left]
+    unnamed = [call for call in kept if not _domain_xml.device_alias(call['device'])]
+    if unnamed:
+        still = wait_devices_removed(dom, [call['device'] for call in unnamed],
+                                     max(0, detach_timeout - (time.time() - started)))
+        kept = [call for call in kept if _domain_xml.device_alias(call['device'])
+                or any(call['device'] is device for device in still)]
     if kept:
-        labels = [step['label'] for step in sent if any(step['device'] is device for device in kept)]
+        labels = [call['steps'][0]['label'] for call in kept]
         raise VirtError(
             'the guest of domain %r did not release %s within %s s: it has no ACPI/PCIe hotplug '
             '(load acpiphp or pciehp in the guest) or the device is busy (unmount it first). '
@@ -169,32 +252,33 @@ def _confirm_removed(dom, name, sent, detach_timeout):
 def apply_steps(dom, name, steps, detach_timeout):
     """Run ``steps`` in order. On failure undo the attaches done and raise VirtError.
 
-    Consecutive live detaches are all sent first and then confirmed together, so
-    detaching twenty disks waits for the guest once, not twenty times; nothing
-    after them (the persistent definition) changes before they are confirmed.
+    A live attach and the config attach of the same device are one libvirt call. Consecutive
+    live detaches are all sent first (by device alias: libvirt returns at once) and then
+    confirmed together by the DEVICE_REMOVED events (see ``_events``), so detaching twenty
+    disks waits for the guest once, not twenty times; nothing after them (the persistent
+    definition) changes before they are confirmed.
     """
+    calls = libvirt_calls(steps)
+    watcher = _events.RemovalWatcher(dom) if any(_is_live_detach(call) for call in calls) else None
     done, sent = [], []
-    for step in steps:
-        if sent and not _is_live_detach(step):
-            _confirm_removed(dom, name, sent, detach_timeout)
-            sent = []
-        try:
-            _run(dom, step['action'], step['scope'], step['device'])
-        except _libvirt.libvirt.libvirtError as exc:
-            _undo(dom, done)
-            raise VirtError('libvirt refused to %s %s (%s) on domain %r: %s%s' % (
-                step['action'], step['label'], step['scope'], name, _libvirt.error_text(exc),
-                _undone_note(done)))
-        if _is_live_detach(step):
-            sent.append(step)
-        done.append(step)
-    if sent:
-        _confirm_removed(dom, name, sent, detach_timeout)
-    return done
+    try:
+        for call in calls:
+            if sent and not _is_live_detach(call):
+                _confirm_removed(dom, name, sent, detach_timeout, watcher)
+                sent = []
+            done += _send(dom, name, call, done)
+            if _is_live_detach(call):
+                sent.append(call)
+        if sent:
+            _confirm_removed(dom, name, sent, detach_timeout, watcher)
+    finally:
+        if watcher is not None:
+            watcher.close()
+    return [step for call in done for step in call['steps']]
 
 
 def _undone_note(done):
-    attached = [s['label'] for s in done if s['action'] == 'attach']
+    attached = [step['label'] for call in done if call['action'] == 'attach' for step in call['steps']]
     if not attached:
         return ''
     return '. Undid the earlier attach of: %s' % ', '.join(attached)

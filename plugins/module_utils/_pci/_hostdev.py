@@ -21,14 +21,15 @@ from ansible_collections.virtops.devices.plugins.module_utils._pci._hostdev_grou
     attached_addresses, check_devices, check_iommu, check_live_slots, group_peers_to_detach, held_addresses,
     host_detaches, host_reattaches)
 from ansible_collections.virtops.devices.plugins.module_utils._pci._hostdev_xml import (
-    PlanError, build_device, build_hostdev, build_hostdev_interface, build_network_interface, build_vlan,
-    check_matches, find_assigned, find_network_interface, kind_of, mac_of)
+    PlanError, assigned_index, build_device, build_hostdev, build_hostdev_interface, build_network_interface,
+    build_vlan, check_matches, find_assigned, find_network_interface, kind_of, mac_of)
 from ansible_collections.virtops.devices.plugins.module_utils._pci._vf_pool import (
     build_vf_pool_network, check_existing_network, check_pool_network, pf_problem, pool_vfs, resolve_pf,
     vf_pool_actions, vf_pool_after)
 
 __all__ = [
-    'PlanError', 'SCOPES', 'attached_addresses', 'build_device', 'build_hostdev', 'build_hostdev_interface',
+    'PlanError', 'SCOPES', 'assigned_index', 'attached_addresses', 'build_device', 'build_hostdev',
+    'build_hostdev_interface',
     'build_network_interface', 'build_vf_pool_network', 'build_vlan', 'check_devices', 'check_existing_network',
     'check_iommu', 'check_live_slots', 'check_pool_network', 'device_results', 'find_assigned',
     'group_peers_to_detach', 'held_addresses', 'host_detaches', 'host_reattaches', 'normalize_mac',
@@ -162,8 +163,9 @@ def plan_present(request, trees):
                 steps.append(_step('attach', scope, build_network_interface(request['network'], request['mac']),
                                    network_label(request)))
             continue
+        assigned = assigned_index(root)
         for addr in request['addresses']:
-            existing = find_assigned(root, addr)
+            existing = assigned.get(addr)
             if existing is None:
                 steps.append(_step('attach', scope, build_device(request, addr), device_label(request, addr)))
             else:
@@ -179,8 +181,9 @@ def plan_absent(request, trees):
             if existing is not None:
                 steps.append(_step('detach', scope, existing, network_label(request)))
             continue
+        assigned = assigned_index(root)
         for addr in request['addresses']:
-            existing = find_assigned(root, addr)
+            existing = assigned.get(addr)
             if existing is not None:
                 label = ('interface hostdev %s' if kind_of(existing) == 'interface' else 'hostdev %s') % addr
                 steps.append(_step('detach', scope, existing, label))
@@ -202,8 +205,9 @@ def device_results(request, root):
         return [{'network': request['network'], 'present': node is not None,
                  'mac': mac_of(node) if node is not None else request['mac']}]
     results = []
+    assigned = assigned_index(root)
     for addr in request['addresses']:
-        node = find_assigned(root, addr)
+        node = assigned.get(addr)
         results.append({'address': addr, 'name': _pci_address.nodedev_name(_pci_address.parse_pci_address(addr)),
                         'present': node is not None, 'as': kind_of(node) if node is not None else None,
                         'mac': mac_of(node) if node is not None else None})
