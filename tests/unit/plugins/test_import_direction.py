@@ -14,7 +14,15 @@ PREFIX = 'ansible_collections.virtops.devices.plugins.'
 
 COMMON = '_common'
 CONCERNS = ('_libvirt', '_disks', '_pci', '_boot', '_guest')
-ROOMS = (COMMON,) + CONCERNS
+# rooms above the concerns: _host composes them into one host's facts; _fleet (the fleet report's
+# aggregation and schema) stands on _common alone. Their __init__.py are empty: docs/architecture.md
+# describes them.
+HOST = '_host'
+FLEET = '_fleet'
+COMPOSERS = (HOST, FLEET)
+ROOMS = (COMMON,) + CONCERNS + COMPOSERS
+ARCHITECTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'docs',
+                            'architecture.md')
 
 # room -> the rooms it may import. A room is a module_utils package, or a plugin folder.
 ALLOWED = {
@@ -22,6 +30,8 @@ ALLOWED = {
     'filter': set(ROOMS),
     'doc_fragments': set(),
     COMMON: {COMMON},
+    HOST: {HOST, COMMON} | set(CONCERNS),
+    FLEET: {FLEET, COMMON},
 }
 for _concern in CONCERNS:
     ALLOWED[_concern] = {_concern, COMMON}
@@ -91,11 +101,16 @@ def test_every_import_under_plugins_runs_one_way():
 def test_module_utils_has_only_the_rooms_and_each_says_what_it_may_import():
     top = os.path.join(PLUGINS, 'module_utils')
     assert sorted(n for n in os.listdir(top) if not n.startswith('__pycache__')) == sorted(ROOMS)
-    for room in ROOMS:
+    for room in (COMMON,) + CONCERNS:
         with open(os.path.join(top, room, '__init__.py')) as handle:
             doc = ast.get_docstring(ast.parse(handle.read()))
         assert doc and len(doc.splitlines()) == 2, room
         assert 'import' in doc.splitlines()[1].lower(), room
+    with open(ARCHITECTURE) as handle:
+        architecture = handle.read()
+    for room in COMPOSERS:
+        assert os.path.getsize(os.path.join(top, room, '__init__.py')) == 0, room
+        assert '    %s/' % room in architecture, room
 
 
 @pytest.mark.parametrize('relpath, source', [
@@ -118,3 +133,13 @@ def test_the_allowed_ways_pass():
     assert violations('module_utils/_guest/_x.py', source) == []
     assert violations('modules/m.py', source) == []
     assert violations('filter/f.py', source) == []
+    assert violations('module_utils/_host/_x.py', source) == []
+
+
+def test_host_composes_the_concerns_and_fleet_stands_on_common():
+    boot = 'from ansible_collections.virtops.devices.plugins.module_utils._boot import _grub\n'
+    host = 'from ansible_collections.virtops.devices.plugins.module_utils._host import _facts\n'
+    assert violations('module_utils/_host/_x.py', boot) == []
+    assert len(violations('module_utils/_fleet/_x.py', boot)) == 1
+    assert len(violations('module_utils/_boot/_x.py', host)) == 1
+    assert len(violations('module_utils/_fleet/_x.py', host)) == 1
