@@ -69,7 +69,7 @@ def readiness(cpu, dev_kvm, kvm_modules, libvirt, missing):
         reasons.append('no kvm module is loaded')
     if not libvirt.get('reachable'):
         reasons.append('libvirt does not answer: %s' % (libvirt.get('error') or 'unreachable'))
-    elif 'kvm' not in libvirt.get('domain_types', []) and libvirt.get('hypervisor') != 'Test':
+    elif 'kvm' not in libvirt.get('domain_types', []) and (libvirt.get('hypervisor') or '').lower() != 'test':
         reasons.append('libvirt offers no kvm domain type (only %s)' % ', '.join(libvirt.get('domain_types') or ['none']))
     if missing:
         reasons.append('packages missing: %s' % ', '.join(missing))
