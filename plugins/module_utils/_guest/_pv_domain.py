@@ -123,7 +123,7 @@ def move_nics(root, target):
 def domain_pv_facts(root):
     """What a domain definition runs on: ``{'disks': [{'target', 'bus'}], 'nics': [{'mac', 'model'}],
     'emulated': [what is not paravirtual], 'pv': bool}``; CD-ROMs, floppies and passed-through
-    NICs (``type='hostdev'``) do not count."""
+    NICs (``type='hostdev'``) do not count; ``pv`` is None for a domain with neither disk nor NIC."""
     disks, nics, emulated = [], [], []
     for disk in _domain_xml.find_devices(root, 'disk'):
         if disk.get('device', 'disk') != 'disk' or disk.find('target') is None:
@@ -141,4 +141,5 @@ def domain_pv_facts(root):
         nics.append({'mac': mac.get('address') if mac is not None else None, 'model': kind})
         if kind not in PV_NIC_MODEL.values():
             emulated.append('NIC %s model %s' % (mac.get('address') if mac is not None else '?', kind or 'default'))
-    return {'disks': disks, 'nics': nics, 'emulated': emulated, 'pv': not emulated}
+    return {'disks': disks, 'nics': nics, 'emulated': emulated,
+            'pv': (not emulated) if (disks or nics) else None}

@@ -219,8 +219,13 @@ def state_of(facts):
     """``(state, reasons)``: one of STATES, worst first, with why."""
     reasons = ['%s: %s' % (p['section'], p['msg']) for p in facts.get('problems', [])]
     boot = facts.get('boot')
-    if boot is None:
-        return 'error', reasons or ['the boot configuration could not be read']
+    if reasons or boot is None:
+        more = []
+        if boot is not None and boot['change_needed']:
+            more.append('boot entries lack the wanted arguments')
+        elif boot is not None and boot['reboot_owed']:
+            more.append('a reboot is owed')
+        return 'error', (reasons or ['the boot configuration could not be read']) + more
     if boot['change_needed']:
         lacking = len(boot['entries_lacking_args'])
         return 'change_needed', reasons + ['%d of %d boot entries lack the wanted arguments%s'
