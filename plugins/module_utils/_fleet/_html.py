@@ -25,7 +25,7 @@ COLORS = {
     'reboot_owed': '#f9a825', 'reboot owed': '#f9a825', 'not reported': '#9e9e9e',
     'change_needed': '#ef6c00', 'change needed': '#ef6c00', 'emulated': '#ef6c00',
     'not_ready': '#c62828', 'not ready': '#c62828', 'off': '#c62828', 'disabled': '#c62828',
-    'error': '#6a1b9a', 'unreachable': '#37474f', 'unknown': '#bdbdbd',
+    'error': '#6a1b9a', 'unreachable': '#37474f', 'unknown': '#bdbdbd', 'free': '#1565c0', 'used': '#90caf9',
 }
 
 STYLE = '''
@@ -48,7 +48,7 @@ th{position:sticky;top:0;background:#eceff1;cursor:pointer;user-select:none;whit
 th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
 tr.host-row{cursor:pointer}tr.host-row:hover{background:#f5f5f5}
 .state{display:inline-block;padding:0 6px;border-radius:9px;color:#fff;font-size:12px;white-space:nowrap}
-.reasons{color:#555;max-width:520px}
+.reasons{color:#555;max-width:420px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 td.detail{background:#fcfcfc;padding:8px 16px}
 td.detail h3{font-size:13px;margin:8px 0 4px}
 td.detail table{width:auto;margin-bottom:6px}
@@ -172,6 +172,7 @@ SCRIPT = r'''
         var td;
         if (c[0] === "state") { td = el("td"); td.appendChild(badge(row.state)); }
         else { td = el("td", show(row[c[0]]), c[0] === "reasons" ? "reasons" : null); }
+        if (c[0] === "reasons") { td.title = show(row.reasons); }
         tr.appendChild(td);
       });
       tr.addEventListener("click", function () {
