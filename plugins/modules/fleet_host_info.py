@@ -148,8 +148,10 @@ host:
       description:
         - C(firmware) (C(dmar), C(ivrs), C(described)), C(units), C(groups) (count), C(enabled),
           C(dmar_enabled), C(amd_vi_enabled), C(interrupt_remapping) (V(enabled), V(disabled),
-          V(not reported), V(unknown)), C(cmdline) (C(running), C(wanted), C(missing), C(unwanted))
-          and C(problems).
+          V(not reported), V(unknown)), C(cmdline) (C(running), C(wanted), C(missing), C(unwanted)),
+          C(problems) and C(vfio) (C(modules_loaded), C(unsafe_interrupts_live) (null when
+          vfio_iommu_type1 is not loaded), C(unsafe_interrupts_files): modprobe.d files that set
+          C(allow_unsafe_interrupts=1)).
       type: dict
     boot:
       description:

@@ -113,6 +113,22 @@ def read_iommu(root, kernel_log):
     return _iommu.iommu_state(tables, units, groups, kernel_log)
 
 
+def read_vfio(root):
+    """vfio on the host: loaded modules, the live allow_unsafe_interrupts value (None when
+    vfio_iommu_type1 is not loaded) and the modprobe.d files that turn it on."""
+    live = _read(root, '/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts')
+    files = []
+    for directory in _iommu.MODPROBE_DIRS:
+        for name in _listdir(root, directory):
+            path = '%s/%s' % (directory, name)
+            if name.endswith('.conf') and _iommu.sets_unsafe_interrupts(_read(root, path, '')):
+                files.append(path)
+    return {'modules_loaded': [m for m in ('vfio', 'vfio_pci', 'vfio_iommu_type1')
+                               if os.path.isdir(_path(root, '/sys/module/' + m))],
+            'unsafe_interrupts_live': live.strip() if live is not None else None,
+            'unsafe_interrupts_files': files}
+
+
 def read_boot(root, args, remove_args, firmware, running_tokens, efi_booted):
     """The boot side: setup, entries lacking the wanted arguments, files that would change,
     whether a change and whether a reboot is owed. Raises ``BootSetupError``."""
@@ -191,6 +207,7 @@ def host_facts(root, uri, args, remove_args, firmware='auto', kernel_log=None, r
                                      if running_tokens is not None else None)}
     has_args = running_tokens is not None and not ka.args_differ(running_tokens, args, remove_args)
     iommu['problems'] = _iommu.iommu_problems(iommu, has_args)
+    iommu['vfio'] = read_vfio(root)
 
     boot = None
     try:

@@ -12,6 +12,8 @@ IRQ_REMAP_ON = re.compile(r'(DMAR-IR: Enabled IRQ remapping|AMD-Vi: Interrupt re
                           r'Enabled IRQ remapping in x2apic mode)')
 IRQ_REMAP_OFF = re.compile(r'(IRQ remapping was disabled|DMAR-IR: .*disabled|Not enabling interrupt remapping)')
 DMAR_ON = re.compile(r'DMAR: IOMMU enabled')
+UNSAFE_OPTION = re.compile(r'^\s*options\s+vfio[-_]iommu[-_]type1\s.*allow_unsafe_interrupts=(1|Y|y)', re.M)
+MODPROBE_DIRS = ('/etc/modprobe.d', '/usr/lib/modprobe.d', '/lib/modprobe.d')
 AMDVI_ON = re.compile(r'AMD-Vi: (Found IOMMU|Interrupt remapping enabled|IOMMU performance counters)')
 
 
@@ -60,3 +62,8 @@ def iommu_problems(state, cmdline_has_args):
     if state['enabled'] and state['interrupt_remapping'] == 'disabled':
         problems.append('interrupt remapping is disabled: vfio refuses devices unless allow_unsafe_interrupts')
     return problems
+
+
+def sets_unsafe_interrupts(modprobe_text):
+    """True when a modprobe.d file turns vfio's allow_unsafe_interrupts on."""
+    return bool(UNSAFE_OPTION.search(modprobe_text or ''))

@@ -92,3 +92,10 @@ def test_state_worst_first():
     no_boot = facts()
     no_boot['boot'] = None
     assert _facts.state_of(no_boot)[0] == 'error'
+
+
+def test_unsafe_interrupts_in_modprobe_files():
+    assert _iommu.sets_unsafe_interrupts('# x\noptions vfio_iommu_type1 allow_unsafe_interrupts=1\n')
+    assert _iommu.sets_unsafe_interrupts('options vfio-iommu-type1 foo=2 allow_unsafe_interrupts=Y')
+    assert not _iommu.sets_unsafe_interrupts('# options vfio_iommu_type1 allow_unsafe_interrupts=1')
+    assert not _iommu.sets_unsafe_interrupts('options vfio_iommu_type1 allow_unsafe_interrupts=0')
