@@ -60,7 +60,8 @@ options:
   vendor:
     description:
       - Add the vendor's IOMMU argument to O(args) (V(intel_iommu=on) for V(intel)); V(auto) reads
-        the CPU vendor from C(/proc/cpuinfo) below O(root); as in M(virtops.devices.iommu_grub).
+        the CPU vendor from C(/proc/cpuinfo) below O(root) (as in M(virtops.devices.iommu_grub));
+        when that shows no Intel or AMD CPU, no vendor argument is wanted and a warning says so.
     type: str
     choices: [auto, intel, amd, none]
     default: none
@@ -216,9 +217,14 @@ def main():
         except (IOError, OSError) as exc:
             module.fail_json(msg='%s; run this on the guest (root=/)' % exc)
     live = _files.is_host_root(root)
-    cpuinfo = _files.read_text(_files.root_path(root, '/proc/cpuinfo'), default='') if p['vendor'] == 'auto' else None
+    vendor, notes = p['vendor'], []
+    if vendor == 'auto' and ka.cpu_vendor(_files.read_text(_files.root_path(root, '/proc/cpuinfo'), default='')) is None:
+        vendor = 'none'
+        notes.append('vendor=auto: %s shows no Intel or AMD CPU; no vendor argument is wanted'
+                     % _files.root_path(root, '/proc/cpuinfo'))
+    cpuinfo = _files.read_text(_files.root_path(root, '/proc/cpuinfo'), default='') if vendor == 'auto' else None
     try:
-        args, remove_args, warnings = ka.wanted_args(p['args'], p['remove_args'], p['vendor'], cpuinfo)
+        args, remove_args, warnings = ka.wanted_args(p['args'], p['remove_args'], vendor, cpuinfo)
     except ka.WantedArgsError as exc:
         module.fail_json(msg=str(exc))
     if p['kernel_log']:
@@ -242,7 +248,7 @@ def main():
 
     facts = _facts.host_facts(root, p['uri'], args, remove_args, p['firmware'], kernel_log, run_rpm,
                               os.path.isdir('/sys/firmware/efi') if live else None)
-    for warning in warnings:
+    for warning in notes + warnings:
         module.warn(warning)
     module.exit_json(changed=False, host=facts)
 
