@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: fleet_host_info
 short_description: Where a hypervisor (or a guest) stands for KVM, IOMMU, PCI passthrough, SR-IOV and PV drivers
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads, in one run, what the other info modules and the C(kvm_host) and C(iommu_host) roles
     find out task by task; the fleet report (C(playbooks/fleet_report.yml)) and
