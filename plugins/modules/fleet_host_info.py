@@ -38,7 +38,7 @@ options:
     description:
       - Where the host's C(/proc), C(/sys), C(/dev), C(/etc), C(/boot) and C(/var/lib/dpkg) are read.
         V(/) is the running system; any other path is a tree (a mounted image, a copy, a test fixture).
-      - With libvirt's test driver (V(test:///path.xml)) sysfs is read only when this is not V(/).
+      - "With libvirt's test driver (V(test:///path.xml)) sysfs is read only when this is not V(/)."
     type: path
     default: /
   kind:
@@ -151,7 +151,7 @@ host:
           C(dmar_enabled), C(amd_vi_enabled), C(interrupt_remapping) (V(enabled), V(disabled),
           V(not reported), V(unknown)), C(cmdline) (C(running), C(wanted), C(missing), C(unwanted)),
           C(problems) and C(vfio) (C(modules_loaded), C(unsafe_interrupts_live) (null when
-          vfio_iommu_type1 is not loaded), C(unsafe_interrupts_files): modprobe.d files that set
+          vfio_iommu_type1 is not loaded), C(unsafe_interrupts_files) (the modprobe.d files that set
           C(allow_unsafe_interrupts=1)).
       type: dict
     boot:
