@@ -7,7 +7,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${VIRTOPS_VENV:-$TOP/.venv}
 APT_PACKAGES=(libvirt-daemon-system qemu-system-x86 qemu-utils libvirt-dev pkg-config
               busybox-static cpio dropbear-bin openssh-client zstd git debootstrap grub2-common
-              python3-venv python3-dev gcc fdisk)
+              python3-venv python3-dev gcc fdisk chromium)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 

@@ -84,7 +84,10 @@ extends_documentation_fragment:
   - virtops.devices.files.tools
 attributes:
   check_mode:
-    description: Computes the new files and entries; runs no tool and writes nothing.
+    description:
+      - Computes the new files and entries; runs no tool and writes nothing.
+      - A tree whose boot tool is missing (an offline Debian tree without C(update-grub)) is planned all the
+        same, with a warning; the real run fails until the tool is installed.
     support: full
   diff_mode:
     description: Before and after text of every file changed, including the ones the boot tool regenerates.
@@ -276,10 +279,14 @@ def main():
 
     try:
         setup, plan = ba.read_boot_plan(root, params['firmware'], args, remove_args,
-                                        os.path.isdir('/sys/firmware/efi') if live else None)
+                                        os.path.isdir('/sys/firmware/efi') if live else None,
+                                        tool_required=not module.check_mode)
     except (bs.BootSetupError, ValueError) as exc:
         module.fail_json(msg='%s (root %s)' % (exc, root))
     result = ba.plan_result(setup, plan, args, remove_args)
+    if setup.get('tool_missing'):
+        warnings.append('%s: check mode goes on without it, a real run will fail until it is installed'
+                        % setup['tool_missing'])
     if live:
         result['running_cmdline'] = _files.read_text('/proc/cmdline', default='').strip()
     diffs = ba.plan_diffs(plan)

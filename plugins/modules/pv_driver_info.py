@@ -111,44 +111,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtops.devices.plugins.module_utils._common import _files
 from ansible_collections.virtops.devices.plugins.module_utils._guest import _pv_verify
-
-
-def read(root, path):
-    try:
-        return _files.read_text(_files.root_path(root, path), '')
-    except (IOError, OSError):
-        return ''
-
-
-def link(root, path):
-    try:
-        return os.readlink(_files.root_path(root, path, follow=False))
-    except OSError:
-        return None
-
-
-def listdir(root, path):
-    full = _files.root_path(root, path)
-    return sorted(os.listdir(full)) if os.path.isdir(full) else []
-
-
-def state_from_tree(root):
-    """Return the guest state (the shape of ``_pv_verify.parse_evidence``) read below ``root``."""
-    state = {'mounts': read(root, '/proc/mounts'), 'swaps': read(root, '/proc/swaps'),
-             'modules': read(root, '/proc/modules'), 'nics': {}, 'links': {}, 'slaves': {}}
-    for name in listdir(root, '/sys/class/net'):
-        device_link = link(root, '/sys/class/net/%s/device' % name)
-        if device_link:
-            state['nics'][name] = (device_link, link(root, '/sys/class/net/%s/device/driver' % name))
-    for name in listdir(root, '/dev/mapper'):
-        target = link(root, '/dev/mapper/%s' % name)
-        if target:
-            state['links']['/dev/mapper/%s' % name] = target
-    for name in listdir(root, '/sys/class/block'):
-        slaves = listdir(root, '/sys/class/block/%s/slaves' % name)
-        if slaves:
-            state['slaves'][name] = slaves
-    return state
+from ansible_collections.virtops.devices.plugins.module_utils._guest._pv_tree import state_from_tree
 
 
 def main():

@@ -34,10 +34,14 @@ class BootApplyError(Exception):
         self.result = dict(result or {})
 
 
-def read_boot_plan(root, firmware, args, remove_args, efi_booted):
-    """Read the tree's boot state; return ``(setup, plan)`` (may raise ``BootSetupError``)."""
+def read_boot_plan(root, firmware, args, remove_args, efi_booted, tool_required=True):
+    """Read the tree's boot state; return ``(setup, plan)`` (may raise ``BootSetupError``).
+
+    ``tool_required`` false: a setup whose tool is missing from the tree still plans
+    (``setup['tool_missing']`` says what is missing); for runs that run no tool.
+    """
     state = bs.read_boot_state(root)
-    setup = bs.boot_setup(state, firmware, efi_booted)
+    setup = bs.boot_setup(state, firmware, efi_booted, tool_required)
     return setup, bs.boot_plan(setup, state, args, remove_args)
 
 

@@ -29,7 +29,7 @@ from ansible_collections.virtops.devices.plugins.module_utils._boot import _setu
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _setup_mkconfig
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _bootstate as st
 from ansible_collections.virtops.devices.plugins.module_utils._boot._bootstate import (
-    BLS_DIR, DEFAULT_GRUB, LEGACY_CONFIGS, BootSetupError, os_family)
+    BLS_DIR, DEFAULT_GRUB, LEGACY_CONFIGS, BootSetupError, MissingToolError, os_family)
 
 # the module's API, from the modules that hold them now
 DROPIN = st.DROPIN
@@ -47,16 +47,23 @@ SETUPS = (
 BY_NAME = dict((setup.NAME, setup) for setup in SETUPS)
 
 
-def boot_setup(state, firmware='auto', efi_booted=None):
+def boot_setup(state, firmware='auto', efi_booted=None, tool_required=True):
     """Return the boot setup of the tree.
 
     ``{'name', 'family', 'tool' (argv without chroot, or None), 'config' (file the
     tool writes or the module edits), 'firmware'}``. Raises ``BootSetupError``
-    when nothing is recognised.
+    when nothing is recognised. With ``tool_required`` false (a run that runs no
+    tool) a setup whose tool is missing from the tree is returned all the same,
+    with ``tool_missing`` saying so.
     """
     family = os_family(state)
     for setup in SETUPS:
-        found = setup.detect(state, family, firmware, efi_booted)
+        try:
+            found = setup.detect(state, family, firmware, efi_booted)
+        except MissingToolError as exc:
+            if tool_required:
+                raise
+            found = dict(exc.setup, tool_missing=str(exc))
         if found:
             return found
     raise BootSetupError(

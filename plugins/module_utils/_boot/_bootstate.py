@@ -36,6 +36,18 @@ class BootSetupError(Exception):
     """The tree has no boot setup this module knows, or an ambiguous one."""
 
 
+class MissingToolError(BootSetupError):
+    """The tree's boot setup is known but its tool is not in the tree.
+
+    ``setup`` is the setup it would be, with the tool named by its usual path; a
+    run that runs no tool (check mode, a report) can go on with it.
+    """
+
+    def __init__(self, msg, setup):
+        BootSetupError.__init__(self, msg)
+        self.setup = setup
+
+
 # --------------------------------------------------------------------------
 # reading the tree
 

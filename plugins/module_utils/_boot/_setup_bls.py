@@ -34,8 +34,10 @@ def detect(state, family, firmware, efi_booted):
         return None
     tools = state['tools']
     if 'grubby' not in tools:
-        raise st.BootSetupError('BLS entries found in %s but no grubby in the tree; '
-                                'install grubby' % st.BLS_DIR)
+        raise st.MissingToolError('BLS entries found in %s but no grubby in the tree; '
+                                  'install grubby' % st.BLS_DIR,
+                                  {'name': NAME, 'family': family, 'tool': ['/usr/sbin/grubby'],
+                                   'config': st.BLS_DIR, 'firmware': firmware})
     return {'name': NAME, 'family': family, 'tool': [tools['grubby']],
             'config': st.BLS_DIR, 'firmware': firmware}
 

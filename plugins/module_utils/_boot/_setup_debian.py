@@ -28,8 +28,10 @@ def detect(state, family, firmware, efi_booted):
     elif 'grub-mkconfig' in tools:
         tool = [tools['grub-mkconfig'], '-o', st.GRUB_CFG]
     else:
-        raise st.BootSetupError('Debian-like tree without update-grub or grub-mkconfig; '
-                                'install grub2-common')
+        raise st.MissingToolError('Debian-like tree without update-grub or grub-mkconfig; '
+                                  'install grub2-common',
+                                  {'name': NAME, 'family': family, 'tool': ['/usr/sbin/update-grub'],
+                                   'config': st.GRUB_CFG, 'firmware': firmware})
     return {'name': NAME, 'family': family, 'tool': tool, 'config': st.GRUB_CFG,
             'firmware': firmware}
 

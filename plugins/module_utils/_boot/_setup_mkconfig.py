@@ -59,8 +59,12 @@ def detect(state, family, firmware, efi_booted):
     name = 'grub2-mkconfig' if 'grub2-mkconfig' in tools else (
         'grub-mkconfig' if 'grub-mkconfig' in tools else None)
     if name is None:
-        raise st.BootSetupError('%s found but no grub2-mkconfig or grub-mkconfig in the tree; '
-                                'install grub2-tools' % st.DEFAULT_GRUB)
+        output, fw = mkconfig_output(state, family, firmware, efi_booted)
+        raise st.MissingToolError('%s found but no grub2-mkconfig or grub-mkconfig in the tree; '
+                                  'install grub2-tools' % st.DEFAULT_GRUB,
+                                  {'name': NAME, 'family': family,
+                                   'tool': ['/usr/sbin/grub2-mkconfig', '-o', output],
+                                   'config': output, 'firmware': fw})
     if name == 'grub2-mkconfig':
         output, fw = mkconfig_output(state, family, firmware, efi_booted)
     else:

@@ -118,3 +118,28 @@ def move_nics(root, target):
         mac = nic.find('mac')
         changed.append((mac.get('address') if mac is not None else str(index), old, PV_NIC_MODEL[target]))
     return changed
+
+
+def domain_pv_facts(root):
+    """What a domain definition runs on: ``{'disks': [{'target', 'bus'}], 'nics': [{'mac', 'model'}],
+    'emulated': [what is not paravirtual], 'pv': bool}``; CD-ROMs, floppies and passed-through
+    NICs (``type='hostdev'``) do not count; ``pv`` is None for a domain with neither disk nor NIC."""
+    disks, nics, emulated = [], [], []
+    for disk in _domain_xml.find_devices(root, 'disk'):
+        if disk.get('device', 'disk') != 'disk' or disk.find('target') is None:
+            continue
+        target = disk.find('target')
+        disks.append({'target': target.get('dev'), 'bus': target.get('bus')})
+        if disk_needs_move(root, disk):
+            emulated.append('disk %s on %s' % (target.get('dev'), target.get('bus')))
+    for nic in _domain_xml.find_devices(root, 'interface'):
+        if nic.get('type') == 'hostdev':
+            continue
+        model = nic.find('model')
+        mac = nic.find('mac')
+        kind = model.get('type') if model is not None else None
+        nics.append({'mac': mac.get('address') if mac is not None else None, 'model': kind})
+        if kind not in PV_NIC_MODEL.values():
+            emulated.append('NIC %s model %s' % (mac.get('address') if mac is not None else '?', kind or 'default'))
+    return {'disks': disks, 'nics': nics, 'emulated': emulated,
+            'pv': (not emulated) if (disks or nics) else None}

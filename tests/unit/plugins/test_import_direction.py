@@ -16,7 +16,13 @@ PREFIX = 'ansible_collections.virtops.devices.plugins.'
 
 COMMON = '_common'
 CONCERNS = ('_libvirt', '_disks', '_pci', '_boot', '_guest')
-ROOMS = (COMMON,) + CONCERNS
+# rooms above the concerns: _host composes them into one host's facts; _fleet (the fleet report's
+# aggregation and schema) stands on _common alone. Their __init__.py are empty: docs/architecture.md
+# describes them.
+HOST = '_host'
+FLEET = '_fleet'
+COMPOSERS = (HOST, FLEET)
+ROOMS = (COMMON,) + CONCERNS + COMPOSERS
 
 # room -> the rooms it may import. A room is a module_utils package, or a plugin folder.
 ALLOWED = {
@@ -24,6 +30,8 @@ ALLOWED = {
     'filter': set(ROOMS),
     'doc_fragments': set(),
     COMMON: {COMMON},
+    HOST: {HOST, COMMON} | set(CONCERNS),
+    FLEET: {FLEET, COMMON},
 }
 for _concern in CONCERNS:
     ALLOWED[_concern] = {_concern, COMMON}
@@ -136,3 +144,13 @@ def test_the_allowed_ways_pass():
     assert violations('module_utils/_guest/_x.py', source) == []
     assert violations('modules/m.py', source) == []
     assert violations('filter/f.py', source) == []
+    assert violations('module_utils/_host/_x.py', source) == []
+
+
+def test_host_composes_the_concerns_and_fleet_stands_on_common():
+    boot = 'from ansible_collections.virtops.devices.plugins.module_utils._boot import _grub\n'
+    host = 'from ansible_collections.virtops.devices.plugins.module_utils._host import _facts\n'
+    assert violations('module_utils/_host/_x.py', boot) == []
+    assert len(violations('module_utils/_fleet/_x.py', boot)) == 1
+    assert len(violations('module_utils/_boot/_x.py', host)) == 1
+    assert len(violations('module_utils/_fleet/_x.py', host)) == 1
