@@ -138,13 +138,17 @@ host:
       description: Parts that could not be read, with C(section) and C(msg).
       type: list
       elements: dict
-    os: {description: OS C(family) (debian/redhat/suse), C(name) and C(version)., type: dict}
+    os:
+      description: The OS C(family) (debian, redhat, suse), C(name) and C(version).
+      type: dict
     kvm:
       description:
         - C(cpu_vendor), C(virt_flags), C(dev_kvm), C(kvm_modules), C(nested), C(packages_wanted),
           C(packages_missing) (null when unknown), C(ready) and C(reasons).
       type: dict
-    libvirt: {description: C(uri), C(reachable), C(error), C(hypervisor), C(version), C(domain_types)., type: dict}
+    libvirt:
+      description: C(uri), C(reachable), C(error), C(hypervisor), C(version), C(domain_types).
+      type: dict
     iommu:
       description:
         - C(firmware) (C(dmar), C(ivrs), C(described)), C(units), C(groups) (count), C(enabled),
@@ -177,7 +181,9 @@ host:
         (C(mac), C(model)), C(emulated) (what is not paravirtual) and C(pv).
       type: list
       elements: dict
-    pv: {description: For a guest, the M(virtops.devices.pv_driver_info) report., type: dict}
+    pv:
+      description: For a guest, the M(virtops.devices.pv_driver_info) report.
+      type: dict
   sample:
     kind: host
     state: reboot_owed

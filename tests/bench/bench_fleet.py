@@ -22,7 +22,6 @@ import json
 import os
 import pstats
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -116,7 +115,7 @@ def profile_module(root, uri):
     profiler = cProfile.Profile()
     start = time.time()
     profiler.enable()
-    for _ in range(20):
+    for _run in range(20):
         _facts.host_facts(root, uri, ['intel_iommu=on', 'iommu=pt'], ['intel_iommu=off'])
     profiler.disable()
     per_run = (time.time() - start) / 20
@@ -127,7 +126,7 @@ def profile_module(root, uri):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=100)
     parser.add_argument('--growth', default='10,50,100,200')
     parser.add_argument('--out', help='also write the output (Markdown) to this file')
@@ -156,8 +155,8 @@ def main():
         say('| forks | fleet_report.yml (s) | 4 x stat (s) | ratio | report s/host |')
         say('| --- | --- | --- | --- | --- |')
         for forks in (10, 25):
-            report, _ = run(REPORT, inventory, forks, tmp)
-            stat, _ = run(stat_book, inventory, forks, tmp)
+            report = run(REPORT, inventory, forks, tmp)[0]
+            stat = run(stat_book, inventory, forks, tmp)[0]
             say('| %d | %.1f | %.1f | %.2fx | %.2f |' % (forks, report, stat, report / stat, report / args.hosts))
         say()
         say('## 2. Growth (forks 25)')
@@ -166,7 +165,7 @@ def main():
         say('| --- | --- | --- |')
         for count in [int(c) for c in args.growth.split(',') if c]:
             inv = inventory if count == args.hosts else fleet(tmp, count)
-            wall, _ = run(REPORT, inv, 25, tmp)
+            wall = run(REPORT, inv, 25, tmp)[0]
             say('| %d | %.1f | %.3f |' % (count, wall, wall / count))
         say()
         say('## 3. One host')

@@ -38,8 +38,8 @@ class WebSocket:
 
     def __init__(self, url, timeout=30):
         assert url.startswith('ws://'), url
-        hostport, _, path = url[len('ws://'):].partition('/')
-        host, _, port = hostport.partition(':')
+        hostport, _slash, path = url[len('ws://'):].partition('/')
+        host, _colon, port = hostport.partition(':')
         self.sock = socket.create_connection((host, int(port or 80)), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         request = ('GET /%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'

@@ -1,7 +1,7 @@
 """L1: playbooks/fleet_report.yml on a simulated fleet of 50 hypervisors and 4 guests, the page in Chromium.
 
 The fleet (tests/fixtures/fleet/fleet_sim.py) is fixture root trees of every boot setup with
-libvirt test-driver nodes; five hosts are unreachable (ssh to a closed port on 127.0.0.1) and four
+libvirt test-driver nodes; five hosts are unreachable (ssh to a closed port on 127.0.0.1) and five
 are broken (no tree, no boot configuration, a node file libvirt cannot read). The run is in check
 mode, as an operator would start it; it must finish, report every host (the broken and unreachable
 ones as rows with their reason), change nothing in the trees, and write a page that loads without

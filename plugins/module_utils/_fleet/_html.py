@@ -43,7 +43,8 @@ main{padding:12px 20px}
 .controls{display:flex;gap:10px;align-items:center;margin:6px 0 10px;flex-wrap:wrap}
 .controls input,.controls select{font:inherit;padding:3px 6px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
-th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top;white-space:nowrap}
+td.detail,td.detail td{white-space:normal}
 th{position:sticky;top:0;background:#eceff1;cursor:pointer;user-select:none;white-space:nowrap}
 th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
 tr.host-row{cursor:pointer}tr.host-row:hover{background:#f5f5f5}

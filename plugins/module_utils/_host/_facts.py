@@ -151,6 +151,15 @@ def read_boot(root, args, remove_args, firmware, running_tokens, efi_booted):
             'reboot_owed': (not change) and running_tokens is not None and not running}
 
 
+def release_file_name(boot_state):
+    """The first line of /etc/redhat-release or /etc/SuSE-release (trees older than os-release)."""
+    for path in ('/etc/redhat-release', '/etc/SuSE-release'):
+        text = (boot_state.get('files') or {}).get(path) if boot_state else None
+        if text and text.strip():
+            return text.strip().splitlines()[0]
+    return None
+
+
 def guest_of_domain(name, running, live_xml, config_xml):
     text = live_xml if running and live_xml else config_xml
     facts = {'name': name, 'running': bool(running)}
@@ -218,7 +227,7 @@ def host_facts(root, uri, args, remove_args, firmware='auto', kernel_log=None, r
     pfs = _sriov.physical_functions(devices or [])
     facts = {
         'kind': 'host',
-        'os': {'family': family, 'name': release.get('NAME') or release.get('PRETTY_NAME'),
+        'os': {'family': family, 'name': release.get('NAME') or release.get('PRETTY_NAME') or release_file_name(boot_state),
                'version': release.get('VERSION_ID')},
         'kvm': kvm, 'libvirt': libvirt, 'iommu': iommu, 'boot': boot,
         'pci': {'devices': _pci_rows(devices),

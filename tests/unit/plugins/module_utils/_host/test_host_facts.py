@@ -99,3 +99,9 @@ def test_unsafe_interrupts_in_modprobe_files():
     assert _iommu.sets_unsafe_interrupts('options vfio-iommu-type1 foo=2 allow_unsafe_interrupts=Y')
     assert not _iommu.sets_unsafe_interrupts('# options vfio_iommu_type1 allow_unsafe_interrupts=1')
     assert not _iommu.sets_unsafe_interrupts('options vfio_iommu_type1 allow_unsafe_interrupts=0')
+
+
+def test_os_name_from_an_old_release_file():
+    state = {'files': {'/etc/redhat-release': 'CentOS release 5.11 (Final)\n'}}
+    assert _facts.release_file_name(state) == 'CentOS release 5.11 (Final)'
+    assert _facts.release_file_name({'files': {}}) is None
