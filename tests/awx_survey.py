@@ -7,7 +7,8 @@ questions with ``question_name``, ``variable``, ``type``, ``required``, ``defaul
 
 A playbook's inputs are the options of its ``validate_argument_spec`` tasks plus the ``main`` entry
 point of every role of this collection it includes (``include_role``/``import_role``/``roles:``),
-whose argument specs Ansible checks on entry. The agreement rules (``problems``):
+whose argument specs Ansible checks on entry, or whose ``meta/argument_specs.yml`` a
+``validate_argument_spec`` task reads in a loop over role names. The agreement rules (``problems``):
 
 - every question's variable is one of those inputs, asked in the form AWX can give it: ``str`` and
   ``path`` and ``raw`` as ``text``/``textarea``/``password`` (``multiplechoice`` when the option has
@@ -88,7 +89,14 @@ def playbook_inputs(name):
             for task in _tasks(play.get(key)):
                 for action in VALIDATE_ACTIONS:
                     if action in task:
-                        own.update((task[action] or {}).get('argument_spec', {}))
+                        spec = (task[action] or {}).get('argument_spec', {})
+                        if isinstance(spec, str):
+                            # a role's spec read from roles/<item>/meta/argument_specs.yml in a loop
+                            if 'argument_specs.yml' in spec:
+                                for role in task.get('loop') or []:
+                                    roles.update(_role_options(role))
+                            continue
+                        own.update(spec)
                 for action in ROLE_ACTIONS:
                     if action in task:
                         roles.update(_role_options(task[action]['name']))
