@@ -207,7 +207,7 @@ def settle(paths, timeout=600):
 
 def exploded_payloads(bus_ways, tmp):
     """Run the module task once with ANSIBLE_KEEP_REMOTE_FILES and explode its two payloads."""
-    remote = os.path.join(tmp, 'remote-tmp')
+    remote = os.path.join(tmp, 'remote-tmp-%s' % bus_ways.bus)
     run_book(bus_ways.books['module_task'], env={'ANSIBLE_KEEP_REMOTE_FILES': '1', 'ANSIBLE_REMOTE_TMP': remote})
     wrappers = sorted(glob.glob(os.path.join(remote, 'ansible-tmp-*', 'AnsiballZ_virt_disk_hotplug.py')),
                       key=os.path.getmtime)
