@@ -108,9 +108,9 @@ def controller():
 
 def test_config_keeps_its_order_when_only_it_lacks_the_controller():
     """Live has a SCSI controller, the definition not: its controller must come before the disk."""
-    steps = [step('attach', 'live', disk('sda')), dict(step('attach', 'config', disk('sda')), device=controller(),
-                                                        label='controller scsi (virtio-scsi)'),
-             step('attach', 'config', disk('sda'))]
+    config_controller = dict(step('attach', 'config', disk('sda')), device=controller(),
+                             label='controller scsi (virtio-scsi)')
+    steps = [step('attach', 'live', disk('sda')), config_controller, step('attach', 'config', disk('sda'))]
     calls = _hotplug.libvirt_calls(steps)
     assert [(c['action'], c['scopes'], c['device'].tag) for c in calls] == [
         ('attach', ('live',), 'disk'), ('attach', ('config',), 'controller'), ('attach', ('config',), 'disk')]
