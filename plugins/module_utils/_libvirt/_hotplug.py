@@ -166,18 +166,26 @@ def _call(action, steps):
 
 def libvirt_calls(steps):
     """The steps as libvirt calls, in order: a live attach and the config attach of the same
-    device become one call with both flags (libvirt then gives both the same address)."""
+    device become one call with both flags (libvirt then gives both the same address).
+
+    A config attach is only moved up to its live twin when every config step before it moves
+    too, so the persistent definition changes in the planned order (a SCSI controller before
+    its disks).
+    """
     config_attaches = {}
+    config_order = []
     for index, step in enumerate(steps):
-        if step['action'] == 'attach' and step['scope'] == 'config':
-            config_attaches.setdefault(_domain_xml.canonical(step['device']), []).append(index)
+        if step['scope'] == 'config':
+            config_order.append(index)
+            if step['action'] == 'attach':
+                config_attaches.setdefault(_domain_xml.canonical(step['device']), []).append(index)
     merged, calls = set(), []
     for index, step in enumerate(steps):
         if index in merged:
             continue
         partners = (config_attaches.get(_domain_xml.canonical(step['device']))
                     if step['action'] == 'attach' and step['scope'] == 'live' else None)
-        if partners:
+        if partners and partners[0] == config_order[len(merged)]:
             merged.add(partners[0])
             calls.append(_call('attach', [step, steps[partners.pop(0)]]))
         else:
@@ -241,7 +249,7 @@ def _confirm_removed(dom, name, sent, detach_timeout, watcher):
         kept = [call for call in kept if _domain_xml.device_alias(call['device'])
                 or any(call['device'] is device for device in still)]
     if kept:
-        labels = [call['steps'][0]['label'] for call in kept]
+        labels = [call['steps'][0]['label'] for call in sent if any(call is other for other in kept)]
         raise VirtError(
             'the guest of domain %r did not release %s within %s s: it has no ACPI/PCIe hotplug '
             '(load acpiphp or pciehp in the guest) or the device is busy (unmount it first). '

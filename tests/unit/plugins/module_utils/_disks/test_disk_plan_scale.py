@@ -58,7 +58,7 @@ def count_operations(monkeypatch, existing, new, state, bus, scopes):
     ('absent', 'virtio', ('live', 'config')),
 ])
 def test_planning_200_against_200_is_linear(monkeypatch, state, bus, scopes):
-    small, _ = count_operations(monkeypatch, 100, 100, state, bus, scopes)
+    small, _steps = count_operations(monkeypatch, 100, 100, state, bus, scopes)
     large, steps = count_operations(monkeypatch, 200, 200, state, bus, scopes)
     assert len([s for s in steps if s['device'].tag == 'disk']) == 200 * len(scopes)
     # linear: doubling both sides at most doubles the work (quadratic would be 4x) ...
@@ -68,7 +68,7 @@ def test_planning_200_against_200_is_linear(monkeypatch, state, bus, scopes):
 
 
 def test_new_targets_continue_after_the_existing_ones(monkeypatch):
-    _ops, steps = count_operations(monkeypatch, 200, 3, 'present', 'scsi', ('live', 'config'))
+    steps = count_operations(monkeypatch, 200, 3, 'present', 'scsi', ('live', 'config'))[1]
     targets = [_disk.disk_target(s['device']) for s in steps if s['scope'] == 'live']
     assert targets == [_disk.target_name('sd', 200 + i) for i in range(3)]
 
@@ -77,9 +77,9 @@ def test_target_allocator_matches_next_free_target():
     used = {'vda', 'vdc', 'sda', 'vdd', 'hdb'}
     allocator = _disk.TargetAllocator(used)
     allocator.reserve('vde')
-    got = [allocator.next_free('virtio') for _ in range(3)]
+    got = [allocator.next_free('virtio') for _count in range(3)]
     expected, taken = [], set(used) | {'vde'}
-    for _ in range(3):
+    for _count in range(3):
         expected.append(_disk.next_free_target('virtio', taken))
         taken.add(expected[-1])
     assert got == expected == ['vdb', 'vdf', 'vdg']

@@ -100,3 +100,17 @@ def test_refused_merged_attach_names_the_scope_and_undoes():
     assert dom.calls == [('attach', 'sda', LIVE | CONFIG), ('attach', 'sdb', LIVE | CONFIG),
                          ('attach', 'sdb', LIVE), ('attach', 'sdb', CONFIG),
                          ('detach', 'sdb', LIVE), ('detach', 'sda', LIVE | CONFIG)]
+
+
+def controller():
+    return _domain_xml.parse("<controller type='scsi' model='virtio-scsi'/>")
+
+
+def test_config_keeps_its_order_when_only_it_lacks_the_controller():
+    """Live has a SCSI controller, the definition not: its controller must come before the disk."""
+    config_controller = dict(step('attach', 'config', disk('sda')), device=controller(),
+                             label='controller scsi (virtio-scsi)')
+    steps = [step('attach', 'live', disk('sda')), config_controller, step('attach', 'config', disk('sda'))]
+    calls = _hotplug.libvirt_calls(steps)
+    assert [(c['action'], c['scopes'], c['device'].tag) for c in calls] == [
+        ('attach', ('live',), 'disk'), ('attach', ('config',), 'controller'), ('attach', ('config',), 'disk')]
