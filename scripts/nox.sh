@@ -8,7 +8,9 @@
 # requirements-lock.txt; each session makes its own venv under <top>/.nox (git-ignored) and installs
 # its tools from the package index (antsibull-nox installs them unpinned, with -U), so a first run
 # takes minutes and later runs reuse the venvs. What runs here and what does not, and why:
-# docs/compatibility.md. Exit status: nox's (0 when every session passed; 2: set-up error).
+# docs/compatibility.md. VIRTOPS_NOX_DIR: the collection to run on (default: this checkout;
+# scripts/ecosystem.sh passes its git-listed copy). Exit status: nox's (0 when every session
+# passed; 2: set-up error).
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${VIRTOPS_NOX_VENV:-$TOP/.venv-nox}
@@ -34,7 +36,7 @@ fi
 if [ $# -eq 0 ]; then
     set -- -s "${DEFAULT_SESSIONS[@]}"
 fi
-cd "$TOP"
+cd "${VIRTOPS_NOX_DIR:-$TOP}"
 export NO_COLOR=1
 # --reuse-venv yes: keep each session's venv between runs (its install step still runs)
 exec "$VENV/bin/nox" --no-color --reuse-venv yes "$@"
