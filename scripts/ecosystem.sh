@@ -11,6 +11,8 @@
 #   requirements: ranges in requirements.txt, every pin in requirements-lock.txt (inside the ranges),
 #     tests/unit with the lower bounds
 #   antsibull-changelog lint, then a trial `antsibull-changelog release` in the scratch copy
+#   antsibull-nox extra-checks (no unwanted files in plugins/, no trailing whitespace) and
+#     antsibull-nox-config (scripts/nox.sh: the sessions that install nothing)
 #
 # One result line per check; exit status 1 if any check found anything (2: set-up error).
 # The tools live in their own venv (VIRTOPS_ECO_VENV, default <top>/.venv-eco), rebuilt only when
@@ -139,6 +141,13 @@ t=$SECONDS; out=$WORK/out/antsibull-changelog.log; rc=0
   && (cd "$DEST" && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml) \
   && "$PY" "$TOP/scripts/ecosystem_checks.py" changelog "$DEST"; } >"$out" 2>&1 || rc=$?
 result antsibull-changelog "$rc" "lint, lint-changelog-yaml, trial release $VERSION: $(last "$out") ($((SECONDS - t))s)" "$out"
+
+# 8. antsibull-nox: the sessions that install nothing (scripts/nox.sh; the others: make nox,
+#    docs/compatibility.md)
+t=$SECONDS; out=$WORK/out/antsibull-nox.log; rc=0
+VIRTOPS_NOX_DIR=$DEST VIRTOPS_NOX_VENV=${VIRTOPS_NOX_VENV:-$TOP/.venv-nox} \
+    bash "$TOP/scripts/nox.sh" -s extra-checks antsibull-nox-config >"$out" 2>&1 || rc=$?
+result antsibull-nox "$rc" "extra-checks, antsibull-nox-config: $(grep -cE '^nox > Session .* was successful' "$out" || true) session(s) passed ($((SECONDS - t))s)" "$out"
 
 # --- result -------------------------------------------------------------------------------------
 if [ ${#FAILED[@]} -eq 0 ]; then

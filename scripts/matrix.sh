@@ -2,13 +2,14 @@
 # The ansible-core version matrix: `ansible-test sanity` (+ ansible-doc, exactly what
 # scripts/sanity.sh runs) and tests/unit on every ansible-core line meta/runtime.yml promises.
 #
-#   scripts/matrix.sh                 # every line below (about 2 minutes a line once its venv exists)
-#   scripts/matrix.sh --ci            # only the oldest and the newest line (what scripts/test.sh runs)
+#   scripts/matrix.sh                 # every line below (about 2 minutes a line once its venv exists,
+#                                     # two lines at a time)
+#   scripts/matrix.sh --ci            # only the oldest and the newest line, side by side (scripts/test.sh)
 #   scripts/matrix.sh 2.18 2.20       # the named lines
 #
 # One venv per line, <top>/.venv-core-<line> (git-ignored; VIRTOPS_MATRIX_VENVS names another folder), holding that line's ansible-core
 # (exact version below), the runtime libraries and pytest at the versions of requirements-lock.txt.
-# A venv is rebuilt only when this table or the lock change; pip's own cache is used.
+# A venv is rebuilt only when its row of this table or those pins change; pip's own cache is used.
 # ansible-core 2.20 and later need Python >= 3.12 on the controller: those lines use pyenv's 3.12
 # (or a python3.12 on PATH that really runs). One result line per core line; exit 1 if any failed
 # (2: set-up error). The logs go to <top>/tests/output/matrix/ (git-ignored).
@@ -74,7 +75,7 @@ PINS=("$(pin libvirt-python)" "$(pin lxml)" "$(pin pytest)")
 
 make_venv() {  # make_venv <dir> <python> <ansible-core version>
     local dir=$1 python=$2 core=$3 want
-    want=$( { printf '%s\n' "$python" "$core" "${PINS[@]}"; cat "$LOCK"; } | sha256sum | cut -d' ' -f1)
+    want=$(printf '%s\n' "$python" "$core" "${PINS[@]}" | sha256sum | cut -d' ' -f1)
     if [ -x "$dir/bin/ansible-test" ] && [ "$(cat "$dir/.requirements.sha256" 2>/dev/null)" = "$want" ]; then
         return 0
     fi
@@ -89,36 +90,63 @@ make_venv() {  # make_venv <dir> <python> <ansible-core version>
 }
 
 # --- one line: venv, sanity, unit tests ---------------------------------------------------------
-mkdir -p "$OUT"
-FAILED=()
-START=$SECONDS
-for line in "${WANT[@]}"; do
+run_line() {  # run_line <line>: prints the line's result (and the failures' lines); exit 1 if it failed
+    local line=$1 core pyver venv python t sanity_rc=0 unit_rc=0 sanity_line ntests unit_line summary
     read -r _ core pyver <<<"$(row_of "$line")"
     t=$SECONDS
     venv=$VENVS/.venv-core-$line
-    python=$(find_python "$pyver") || die "no working Python $pyver for ansible-core $line (pyenv install $pyver?)"
-    make_venv "$venv" "$python" "$core" >"$OUT/venv-$line.log" 2>&1 \
-        || { cat "$OUT/venv-$line.log" >&2; die "could not create $venv"; }
+    if ! python=$(find_python "$pyver"); then
+        log "FAIL ansible-core $core: no working Python $pyver (pyenv install $pyver?)"
+        return 1
+    fi
+    if ! make_venv "$venv" "$python" "$core" >"$OUT/venv-$line.log" 2>&1; then
+        log "FAIL ansible-core $core: could not create $venv"
+        sed 's/^/       /' "$OUT/venv-$line.log"
+        return 1
+    fi
 
-    sanity_rc=0
     VIRTOPS_VENV=$venv bash "$TOP/scripts/sanity.sh" >"$OUT/sanity-$line.log" 2>&1 || sanity_rc=$?
     sanity_line=$(grep -E '^\S*\[sanity\]\S* total ' "$OUT/sanity-$line.log" | tail -n 1 | sed 's/^.*\] //')
     ntests=$(grep -cE '^Running sanity test ' "$OUT/sanity-$line.log" || true)
 
-    unit_rc=0
     (cd "$TOP" && "$venv/bin/python" -m pytest tests/unit -q -p no:cacheprovider) >"$OUT/unit-$line.log" 2>&1 || unit_rc=$?
     unit_line=$(grep -E '[0-9]+ (passed|failed|error)' "$OUT/unit-$line.log" | tail -n 1 | tr -d '=' | xargs)
 
     summary="ansible-core $core (Python $pyver): sanity $ntests tests, ${sanity_line:-no result line}; tests/unit ${unit_line:-no result line} ($((SECONDS - t))s)"
     if [ "$sanity_rc" -eq 0 ] && [ "$unit_rc" -eq 0 ]; then
         log "PASS $summary"
-    else
-        log "FAIL $summary"
-        [ "$sanity_rc" -eq 0 ] || grep -m 40 -E 'ERROR|FAIL|error:' "$OUT/sanity-$line.log" | sed 's/^/       /'
-        [ "$unit_rc" -eq 0 ] || tail -n 30 "$OUT/unit-$line.log" | sed 's/^/       /'
-        FAILED+=("$line")
+        return 0
     fi
+    log "FAIL $summary"
+    [ "$sanity_rc" -eq 0 ] || grep -m 40 -E 'ERROR|FAIL|error:' "$OUT/sanity-$line.log" | sed 's/^/       /'
+    [ "$unit_rc" -eq 0 ] || tail -n 30 "$OUT/unit-$line.log" | sed 's/^/       /'
+    return 1
+}
+
+# The lines run JOBS at a time (VIRTOPS_MATRIX_JOBS, default 2: the machines have 2 cores and
+# ansible-test is mostly single-threaded); each line's output is printed when it ends.
+mkdir -p "$OUT"
+JOBS=${VIRTOPS_MATRIX_JOBS:-2}
+FAILED=()
+START=$SECONDS
+declare -A PIDS=()
+finish() {  # finish <line>: wait for it, print its output, note a failure
+    local line=$1 rc=0
+    wait "${PIDS[$line]}" || rc=$?
+    cat "$OUT/result-$line.txt"
+    [ "$rc" -eq 0 ] || FAILED+=("$line")
+    unset "PIDS[$line]"
+}
+QUEUE=()
+for line in "${WANT[@]}"; do
+    while [ "${#PIDS[@]}" -ge "$JOBS" ]; do
+        finish "${QUEUE[0]}"; QUEUE=("${QUEUE[@]:1}")
+    done
+    run_line "$line" >"$OUT/result-$line.txt" 2>&1 &
+    PIDS[$line]=$!
+    QUEUE+=("$line")
 done
+for line in "${QUEUE[@]}"; do finish "$line"; done
 
 if [ ${#FAILED[@]} -eq 0 ]; then
     log "all ${#WANT[@]} ansible-core lines passed (${WANT[*]}) in $((SECONDS - START))s"

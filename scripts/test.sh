@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (bash .ci/run calls exactly this):
 #   set-up (packages, venv, libvirtd), the tiny guest build, ansible-test sanity + ansible-doc,
-#   the ecosystem tools (scripts/ecosystem.sh), the Molecule scenario on tiny guests,
+#   the same on ansible-core 2.16 and 2.20 (scripts/matrix.sh --ci), the ecosystem tools
+#   (scripts/ecosystem.sh), the Molecule scenario on tiny guests,
 #   pytest (unit L0, fixture trees L1, real libvirt L2), and the lab (L3, scripts/lab.sh:
 #   the lab image and its four Molecule scenarios, started in the background right after
 #   the set-up and waited for at the end).
@@ -33,6 +34,9 @@ fi
 
 section "ansible-test sanity and ansible-doc"
 bash scripts/sanity.sh
+
+section "ansible-core matrix: sanity + unit tests on the oldest and newest line (scripts/matrix.sh --ci)"
+bash scripts/matrix.sh --ci
 
 section "ecosystem tools: ansible-lint, antsibull-docs, galaxy-importer, ansible-builder, antsibull-changelog"
 bash scripts/ecosystem.sh
