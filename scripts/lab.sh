@@ -10,7 +10,7 @@ set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${VIRTOPS_VENV:-$TOP/.venv}
 export PATH="$VENV/bin:$PATH" ANSIBLE_NOCOLOR=1 PY_COLORS=0 NO_COLOR=1
-cd "$TOP"
+cd "$TOP" || exit 1
 
 JOBS=2
 if [ "${1:-}" = "--jobs" ]; then JOBS=$2; shift 2; fi
@@ -55,7 +55,7 @@ wait
 failed=0
 say "summary (wall $(( $(date +%s) - t0 )) s, image build included):"
 for s in "${SCENARIOS[@]}"; do
-    read -r name rc secs < "$OUT/$s.result" || { name=$s; rc=1; secs=?; }
+    read -r name rc secs < "$OUT/$s.result" || { name=$s; rc=1; secs='?'; }
     printf '  %-22s %-7s %5s s   evidence: tests/output/lab/%s.json\n' "$name" \
         "$([ "$rc" = 0 ] && echo passed || echo FAILED)" "$secs" "$name"
     if [ "$rc" != 0 ]; then
