@@ -6,6 +6,10 @@
 # Each scenario's log goes to tests/output/lab/<scenario>.log and its verify step's evidence
 # to tests/output/lab/<scenario>.json; a summary with per-scenario times is printed at the end.
 # Usage: bash scripts/lab.sh [--jobs N] [scenario ...]     (default: all four, 2 at a time)
+# A scenario runs for at most VIRTOPS_LAB_TIMEOUT seconds (default 2700), then its VMs are
+# destroyed. Scenarios named in VIRTOPS_LAB_OPTIONAL (space-separated) are run and reported
+# like the others, but their failure does not fail this script: a scenario still being
+# brought up is listed there, in scripts/test.sh, and named in the summary as not gating.
 set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${VIRTOPS_VENV:-$TOP/.venv}
@@ -34,11 +38,18 @@ if ! python tests/lab/lab_vm.py build > "$OUT/build.log" 2>&1; then
 fi
 say "lab image ready in $(( $(date +%s) - t0 )) s"
 
+LAB_TIMEOUT=${VIRTOPS_LAB_TIMEOUT:-2700}
+OPTIONAL=" ${VIRTOPS_LAB_OPTIONAL:-} "
+
 run_one() {
     local s=$1 start rc
     start=$(date +%s)
-    molecule test -s "$s" > "$OUT/$s.log" 2>&1
+    timeout -k 30 "$LAB_TIMEOUT" molecule test -s "$s" > "$OUT/$s.log" 2>&1
     rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "timed out after $LAB_TIMEOUT s" >> "$OUT/$s.log"
+        molecule destroy -s "$s" >> "$OUT/$s.log" 2>&1
+    fi
     printf '%s %s %s\n' "$s" "$rc" "$(( $(date +%s) - start ))" > "$OUT/$s.result"
     say "$s: $([ "$rc" -eq 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - start )) s"
 }
@@ -59,7 +70,10 @@ for s in "${SCENARIOS[@]}"; do
     printf '  %-22s %-7s %5s s   evidence: tests/output/lab/%s.json\n' "$name" \
         "$([ "$rc" = 0 ] && echo passed || echo FAILED)" "$secs" "$name"
     if [ "$rc" != 0 ]; then
-        failed=1
+        case $OPTIONAL in
+            *" $name "*) echo "  ($name is listed in VIRTOPS_LAB_OPTIONAL: its failure does not gate)" ;;
+            *) failed=1 ;;
+        esac
         echo "  --- last lines of tests/output/lab/$s.log:"
         grep -E "fatal:|FAILED|ERROR|msg" "$OUT/$s.log" | tail -15 | sed 's/^/    /'
     fi
