@@ -59,7 +59,10 @@ def survey_extravars(playbook, answers):
 def run_job(tmp_path, playbook, answers, template_vars=None, check=False, groups=('hypervisors',)):
     """Lay out a private data dir like AWX's for one job and run it; return the runner object."""
     data = tmp_path / 'job'
-    shutil.copytree(os.path.join(harness.TOP, 'playbooks'), data / 'project' / 'playbooks')
+    # the project is this repository as AWX checks it out: playbooks/ beside roles/ (a playbook may
+    # read a role's defaults and argument spec next to it)
+    for part in ('playbooks', 'roles'):
+        shutil.copytree(os.path.join(harness.TOP, part), data / 'project' / part)
     (data / 'inventory').mkdir(parents=True)
     host = 'localhost ansible_connection=local ansible_python_interpreter=%s' % sys.executable
     (data / 'inventory' / 'hosts').write_text(''.join('[%s]\n%s\n\n' % (g, host) for g in groups))
@@ -146,10 +149,14 @@ def test_prepare_passthrough_host_check_mode_fleet_report(tmp_path):
     assert report['passthrough_report']['reboot_pending'] == ['localhost']
     assert report['passthrough_report']['check_mode'] is True
     # 'false' from the survey is false: no unsafe interrupts in the vfio options, no warning about them
-    iommu = [e['res']['iommu_host_report'] for e in task_results(events, 'Show the report')
-             if 'iommu_host_report' in e['res']][0]
-    assert iommu['allow_unsafe_interrupts']['requested'] is False
-    assert not any('allow_unsafe_interrupts is ON' in w for w in iommu['warnings'])
+    vfio = [e['event_data'] for e in events if e['event'] == 'runner_on_ok'
+            and e['event_data'].get('task', '').startswith('Write vfio options')]
+    assert vfio, 'the vfio options task did not run'
+    assert 'allow_unsafe_interrupts=1' not in json.dumps(vfio)
+    assert 'allow_unsafe_interrupts=1' not in json.dumps(events)
+    warnings = [json.dumps(e['event_data'].get('res', {})) for e in events
+                if e['event'] in ('runner_on_ok', 'runner_item_on_ok') and e['event_data'].get('task') == 'Warnings']
+    assert not any('allow_unsafe_interrupts is ON' in w for w in warnings), warnings
 
 
 def test_migrate_to_pv_check_mode_on_a_guest_tree(tmp_path):
@@ -169,3 +176,18 @@ def test_migrate_to_pv_check_mode_on_a_guest_tree(tmp_path):
     assert trees.snapshot(guest) == before and xm.read_text() == xm_text
     assert any('has been prepared; shut the domain down' in json.dumps(e.get('event_data', {}).get('res', {}))
                for e in events)
+
+
+def test_fleet_report_on_this_machine(tmp_path):
+    out = tmp_path / 'report'
+    runner, artifacts = run_job(tmp_path, 'fleet_report', {
+        'target_hosts': 'hypervisors', 'fleet_report_dir': str(out), 'fleet_kernel_args': 'iommu=pt',
+        'fleet_become': 'false'})
+    events = assert_successful(runner, artifacts)
+    stats = [e['event_data'] for e in events if e['event'] == 'playbook_on_stats'][0]['artifact_data']
+    assert 'fleet_report' in stats, sorted(stats)
+    with open(out / 'fleet-report.json') as handle:
+        report = json.load(handle)
+    hosts = [row['name'] for row in report['hosts']]
+    assert hosts == ['localhost'], hosts
+    assert (out / 'fleet-report.html').read_text().lstrip().lower().startswith('<!doctype html')
