@@ -26,6 +26,7 @@ import os
 import select
 import signal
 import subprocess
+import tempfile
 import time
 
 DEFAULT_TOOL_TIMEOUT = 600
@@ -103,6 +104,20 @@ def kill_group(proc, grace=KILL_GRACE):
         return
 
 
+def _input_file(data):
+    """Return what a tool reads as stdin: ``/dev/null``, or an unlinked temporary file holding
+    ``data``. A file, not a pipe: ``communicate()`` retried after a poll timeout stops writing
+    a pipe's remaining input and never closes it, so a tool slower than one poll interval
+    (zstd reading a 6 MB initrd in a guest under TCG) would wait for the rest until killed."""
+    if data is None:
+        return subprocess.DEVNULL
+    handle = tempfile.TemporaryFile()
+    handle.write(data)
+    handle.flush()
+    handle.seek(0)
+    return handle
+
+
 def run_tool(argv, timeout, environ_update=None, watch_parent=True, stdin_data=None, binary=False):
     """Run ``argv`` with ``timeout`` seconds at most; return ``(rc, out, err)`` (text,
     or bytes with ``binary``).
@@ -115,16 +130,21 @@ def run_tool(argv, timeout, environ_update=None, watch_parent=True, stdin_data=N
     """
     env = dict(os.environ)
     env.update(environ_update or {})
-    proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL if stdin_data is None else subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    stdin = _input_file(stdin_data)
+    try:
+        proc = subprocess.Popen(list(argv), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env, start_new_session=True)
+    finally:
+        if stdin is not subprocess.DEVNULL:
+            stdin.close()
     deadline = time.monotonic() + timeout
     try:
         while True:
             try:
-                out, err = proc.communicate(stdin_data, timeout=POLL_INTERVAL)
+                out, err = proc.communicate(timeout=POLL_INTERVAL)
                 break
             except subprocess.TimeoutExpired:
-                stdin_data = None
+                pass
             if watch_parent and parent_gone():
                 raise Interrupted('Ansible stopped waiting for the module (task timeout or lost '
                                   'connection) while %s was running' % tool_name(argv))

@@ -32,6 +32,17 @@ def test_run_tool_captures_output_and_status():
     assert out == b'\x00\x01'
 
 
+def test_input_larger_than_a_pipe_reaches_a_slow_reader_whole():
+    # The reader starts after the first poll interval has expired with the pipe full: the
+    # rest of the input must still be written and stdin closed (a slow guest under TCG
+    # decompressing a 6 MB initrd with zstd hung here until tool_timeout).
+    data = bytes(range(256)) * (4 * 4096)  # 4 MiB, far beyond a pipe's 64 KiB
+    delay = _tools.POLL_INTERVAL * 3
+    rc, out, _err = _tools.run_tool(['/bin/sh', '-c', 'sleep %s; exec cat' % delay], 30, stdin_data=data,
+                                    binary=True, watch_parent=False)
+    assert rc == 0 and len(out) == len(data) and out == data
+
+
 def test_timeout_kills_the_whole_group_and_names_the_option(tmp_path):
     pidfile = tmp_path / 'grandchild'
     start = time.time()
