@@ -838,6 +838,15 @@ def _save_state(name: str, meta: dict) -> None:
     os.replace(tmp, _state_path(name))
 
 
+def probe_timeout() -> float:
+    """Seconds one readiness probe on the console may take: 5, or VIRTOPS_GUEST_PROBE_TIMEOUT
+    (a tiny guest nested in a TCG lab VM answers a shell command in tens of seconds)."""
+    try:
+        return max(1.0, float(os.environ.get("VIRTOPS_GUEST_PROBE_TIMEOUT", "5")))
+    except ValueError:
+        return 5.0
+
+
 def _wait_ready(name: str, timeout: float, t0: float | None = None) -> None:
     t0 = t0 or time.monotonic()
     deadline = t0 + timeout
@@ -855,7 +864,8 @@ def _wait_ready(name: str, timeout: float, t0: float | None = None) -> None:
             time.sleep(0.2)
             continue
         try:
-            rc, out = run(name, "echo virtops-ok", timeout=max(1.0, min(5.0, deadline - time.monotonic())))
+            rc, out = run(name, "echo virtops-ok",
+                          timeout=max(1.0, min(probe_timeout(), deadline - time.monotonic())))
             if rc == 0 and out.strip() == "virtops-ok":
                 return
             last = f"unexpected answer rc={rc} {out!r}"
