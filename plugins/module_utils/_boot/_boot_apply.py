@@ -34,13 +34,15 @@ class BootApplyError(Exception):
         self.result = dict(result or {})
 
 
-def read_boot_plan(root, firmware, args, remove_args, efi_booted, tool_required=True):
+def read_boot_plan(root, firmware, args, remove_args, efi_booted, tool_required=True, state=None):
     """Read the tree's boot state; return ``(setup, plan)`` (may raise ``BootSetupError``).
 
     ``tool_required`` false: a setup whose tool is missing from the tree still plans
     (``setup['tool_missing']`` says what is missing); for runs that run no tool.
+    ``state``: the tree's ``read_boot_state`` when the caller has already read it.
     """
-    state = bs.read_boot_state(root)
+    if state is None:
+        state = bs.read_boot_state(root)
     setup = bs.boot_setup(state, firmware, efi_booted, tool_required)
     return setup, bs.boot_plan(setup, state, args, remove_args)
 

@@ -129,11 +129,12 @@ def read_vfio(root):
             'unsafe_interrupts_files': files}
 
 
-def read_boot(root, args, remove_args, firmware, running_tokens, efi_booted):
+def read_boot(root, args, remove_args, firmware, running_tokens, efi_booted, boot_state=None):
     """The boot side: setup, entries lacking the wanted arguments, files that would change,
-    whether a change and whether a reboot is owed. Raises ``BootSetupError``."""
+    whether a change and whether a reboot is owed. Raises ``BootSetupError``.
+    ``boot_state``: the tree's boot state when already read (it is read here otherwise)."""
     setup, plan = _boot_apply.read_boot_plan(root, firmware, args, remove_args, efi_booted,
-                                             tool_required=False)
+                                             tool_required=False, state=boot_state)
     lacking = []
     for entry in plan['entries']:
         if entry['changed']:
@@ -220,7 +221,8 @@ def host_facts(root, uri, args, remove_args, firmware='auto', kernel_log=None, r
 
     boot = None
     try:
-        boot = read_boot(root, args, remove_args, firmware, running_tokens, efi_booted)
+        # the state read above, once; after a failed read, read_boot tries again and says why
+        boot = read_boot(root, args, remove_args, firmware, running_tokens, efi_booted, boot_state or None)
     except (_bootsetup.BootSetupError, ValueError, IOError, OSError) as exc:
         problems.append({'section': 'boot', 'msg': str(exc)})
 
