@@ -196,6 +196,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _kernel_args as ka
 from ansible_collections.virtops.devices.plugins.module_utils._common import _files
+from ansible_collections.virtops.devices.plugins.module_utils._common import _tools
 from ansible_collections.virtops.devices.plugins.module_utils._host import _facts
 
 
@@ -233,10 +234,15 @@ def main():
         args, remove_args, warnings = ka.wanted_args(p['args'], p['remove_args'], vendor, cpuinfo)
     except ka.WantedArgsError as exc:
         module.fail_json(msg=str(exc))
+    # every tool this read-only module runs is bounded, like the modules that write
+    run = _tools.bounded_run(_tools.DEFAULT_TOOL_TIMEOUT)
     if p['kernel_log']:
         kernel_log = _files.read_text(_files.root_path(root, p['kernel_log']), default='')
     elif live:
-        rc, out, _err = module.run_command(['dmesg'], environ_update={'LC_ALL': 'C'})
+        try:
+            rc, out, _err = run(['dmesg'], environ_update={'LC_ALL': 'C'})
+        except (_tools.ToolTimeout, OSError):
+            rc, out = 1, None
         kernel_log = out if rc == 0 else None
     else:
         kernel_log = _files.read_text(_files.root_path(root, '/var/log/dmesg'), default='') or None
@@ -247,7 +253,10 @@ def main():
             return None
         installed = set()
         for name in names:
-            rc, _out, _err = module.run_command([rpm, '-q', name])
+            try:
+                rc, _out, _err = run([rpm, '-q', name])
+            except (_tools.ToolTimeout, OSError):
+                return None  # unknown, as on a tree
             if rc == 0:
                 installed.add(name)
         return installed
