@@ -24,6 +24,7 @@ OUT=$TOP/tests/output/lab
 mkdir -p "$OUT"
 
 say() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+stamp() { local line; while IFS= read -r line; do printf '%(%H:%M:%S)T %s\n' -1 "$line"; done; }
 
 # the scenarios find the collection through this link (their molecule.yml: prerun false)
 mkdir -p "$TOP/tests/output/collections/ansible_collections/virtops"
@@ -44,8 +45,9 @@ OPTIONAL=" ${VIRTOPS_LAB_OPTIONAL:-} "
 run_one() {
     local s=$1 start rc
     start=$(date +%s)
-    timeout -k 30 "$LAB_TIMEOUT" molecule test -s "$s" > "$OUT/$s.log" 2>&1
-    rc=$?
+    # every line stamped with the wall clock, so the log shows where the time went
+    timeout -k 30 "$LAB_TIMEOUT" molecule test -s "$s" 2>&1 | stamp > "$OUT/$s.log"
+    rc=${PIPESTATUS[0]}
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
         echo "timed out after $LAB_TIMEOUT s" >> "$OUT/$s.log"
         molecule destroy -s "$s" >> "$OUT/$s.log" 2>&1

@@ -47,7 +47,7 @@ from lxml import etree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tiny_guest as tg  # noqa: E402  (the lab dir, the SSH key, libvirt helpers)
 
-BUILD_FORMAT = 1  # bump when _configure changes in a way the key cannot see
+BUILD_FORMAT = 2  # bump when _configure changes in a way the key cannot see
 SUITE = "bookworm"
 MIRROR = os.environ.get("VIRTOPS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 IMAGE_SIZE = "6G"
@@ -58,6 +58,7 @@ DEBOOTSTRAP_PACKAGES = ("linux-image-amd64", "grub-pc", "systemd-sysv", "openssh
                         "pciutils", "e2fsprogs", "zstd")
 CHROOT_PACKAGES = ("dbus", "libpam-systemd", "qemu-system-x86", "libvirt-daemon-system",
                    "python3-libvirt", "python3-lxml")
+MASKED_UNITS = ("e2scrub_reap.service",)
 MGMT_MAC = "52:54:00:4c:41:42"
 SPARE_NIC_MAC = "52:54:00:4c:41:43"
 # no_timer_check: under TCG on a busy host the IO-APIC timer test can miss its ticks, and with
@@ -125,7 +126,7 @@ def _mounted(path: str) -> bool:
 
 def build_key(pubkey: str) -> str:
     recipe = json.dumps([BUILD_FORMAT, SUITE, DEBOOTSTRAP_PACKAGES, CHROOT_PACKAGES, MGMT_MAC, BASE_CMDLINE,
-                         pubkey, _chroot_files("00000000-0000-0000-0000-000000000000", pubkey)])
+                         MASKED_UNITS, pubkey, _chroot_files("00000000-0000-0000-0000-000000000000", pubkey)])
     return hashlib.sha256(recipe.encode()).hexdigest()
 
 
@@ -229,7 +230,15 @@ def _chroot_files(fs_uuid: str, pubkey: str) -> dict:
         # a small initramfs (MODULES=list, below): GRUB reads it through the BIOS under TCG,
         # and every rebuild inside the VM is faster. Enough to boot from virtio-blk or SATA.
         "etc/initramfs-tools/modules": "\n".join(INITRAMFS_MODULES) + "\n",
+        # every Ansible task compiles its module's zip again: keep that bytecode (tests/lab/README.md)
+        "usr/local/lib/python3.11/dist-packages/virtops_lab_pyc.py": _image_file("virtops_lab_pyc.py"),
+        "usr/local/lib/python3.11/dist-packages/virtops_lab_pyc.pth": "import virtops_lab_pyc\n",
     }
+
+
+def _image_file(name: str) -> str:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "image", name)) as fh:
+        return fh.read()
 
 
 def build(force: bool = False, log=None) -> dict:
@@ -288,6 +297,12 @@ def _configure(mnt: str, loop: str, fs_uuid: str, pubkey: str, log) -> None:
                  "man-db.timer", "dpkg-db-backup.timer"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(mnt, "etc/systemd/system/timers.target.wants", unit))
+    # nor at boot: e2scrub_reap took 22 s of every boot (it only removes stale e2scrub snapshots)
+    for unit in MASKED_UNITS:
+        link = os.path.join(mnt, "etc/systemd/system", unit)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(link)
+        os.symlink("/dev/null", link)
     conf = os.path.join(mnt, "etc/initramfs-tools/initramfs.conf")
     with open(conf) as fh:
         text = fh.read()
@@ -301,19 +316,45 @@ def _configure(mnt: str, loop: str, fs_uuid: str, pubkey: str, log) -> None:
         raise LabError("update-grub did not write root=UUID=... (the by-uuid link was not seen)")
 
 
-def set_kernel_args(image: str, args: str, log=None) -> None:
-    """Append ``args`` to GRUB_CMDLINE_LINUX of an image copy and regenerate its grub.cfg."""
+def parse_copy(spec: str) -> tuple:
+    """``SRC:DEST[:MODE]`` (DEST absolute in the VM, MODE octal, default 0644) -> (src, dest, mode)."""
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("/"):
+        raise LabError(f"--copy {spec!r}: use SRC:DEST[:MODE] with an absolute DEST")
+    src, dest = parts[0], os.path.normpath(parts[1])
+    if ".." in parts[1].split("/") or dest == "/":
+        raise LabError(f"--copy {spec!r}: DEST must name a file inside the VM")
+    try:
+        mode = int(parts[2], 8) if len(parts) == 3 else 0o644
+    except ValueError as exc:
+        raise LabError(f"--copy {spec!r}: MODE must be octal, like 0600") from exc
+    if not os.path.isfile(src):
+        raise LabError(f"--copy {spec!r}: {src} is not a file")
+    return src, dest, mode
+
+
+def customize(image: str, args: str = "", copies=(), log=None) -> None:
+    """Before an image copy first boots: append ``args`` to its GRUB_CMDLINE_LINUX (and
+    regenerate grub.cfg), and put the host files ``copies`` [(src, dest, mode)] into it."""
     bad = set(args) - KERNEL_ARG_CHARS - {" "}
     if bad:
         raise LabError(f"kernel args {args!r}: characters {sorted(bad)} are not allowed")
+    if not args and not copies:
+        return
     with attached(image, log) as (loop, part):
         fs_uuid = _fs_uuid(part)
         with mounted_root(part, log) as mnt:
-            _write(os.path.join(mnt, "etc/default/grub.d/05-virtops-lab-start.cfg"),
-                   "# where this lab VM starts from (set by lab_vm.py up --kernel-args)\n"
-                   f"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX {args}\"\n")
-            with chroot_mounts(mnt, loop, part, fs_uuid):
-                chroot(mnt, ["update-grub"], "update-grub", log=log)
+            for src, dest, mode in copies:
+                target = os.path.join(mnt, dest.lstrip("/"))
+                os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+                shutil.copyfile(src, target)
+                os.chmod(target, mode)
+            if args:
+                _write(os.path.join(mnt, "etc/default/grub.d/05-virtops-lab-start.cfg"),
+                       "# where this lab VM starts from (set by lab_vm.py up --kernel-args)\n"
+                       f"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX {args}\"\n")
+                with chroot_mounts(mnt, loop, part, fs_uuid):
+                    chroot(mnt, ["update-grub"], "update-grub", log=log)
 
 
 # --------------------------------------------------------------------------- the domain
@@ -414,8 +455,9 @@ def wait_ssh(name: str, timeout: float = 300) -> float:
 
 
 def up(name: str, disk_bus: str = "virtio", kernel_args: str = "", ssh_port: int | None = None,
-       memory_mib: int = 1536, root_ports: int = 8, timeout: float = 300, log=None) -> dict:
-    """Copy the base image, define and start the VM, wait for SSH. Fails if it exists."""
+       memory_mib: int = 1536, root_ports: int = 8, timeout: float = 300, copies=(), log=None) -> dict:
+    """Copy the base image (with ``kernel_args`` and the host files ``copies`` put in, see
+    customize), define and start the VM, wait for SSH. Fails if it exists."""
     lv = tg._need_libvirt()
     build(log=log)
     with tg._conn() as conn:
@@ -425,8 +467,7 @@ def up(name: str, disk_bus: str = "virtio", kernel_args: str = "", ssh_port: int
     disk = disk_path(name)
     t0 = time.monotonic()
     _run(["cp", "--sparse=always", base_image(), disk], "copy the base image")
-    if kernel_args:
-        set_kernel_args(disk, kernel_args, log)
+    customize(disk, kernel_args, copies, log)
     port = ssh_port or tg._free_port()
     console = console_log(name)
     with contextlib.suppress(FileNotFoundError):
@@ -480,6 +521,8 @@ def main(argv=None) -> int:
     u.add_argument("--ssh-port", type=int)
     u.add_argument("--memory-mib", type=int, default=1536)
     u.add_argument("--timeout", type=float, default=300)
+    u.add_argument("--copy", action="append", default=[], metavar="SRC:DEST[:MODE]",
+                   help="a host file put into the VM's disk before it boots (repeatable)")
     for cmd in ("down", "inventory", "wait-ssh"):
         sub.add_parser(cmd).add_argument("--name", required=True)
     a = p.parse_args(argv)
@@ -492,7 +535,7 @@ def main(argv=None) -> int:
             out = build(force=a.force, log=log)
         elif a.cmd == "up":
             out = up(a.name, disk_bus=a.disk_bus, kernel_args=a.kernel_args, ssh_port=a.ssh_port,
-                     memory_mib=a.memory_mib, timeout=a.timeout, log=log)
+                     memory_mib=a.memory_mib, timeout=a.timeout, copies=[parse_copy(c) for c in a.copy], log=log)
         elif a.cmd == "down":
             out = {"name": a.name, "removed": down(a.name)}
         elif a.cmd == "inventory":

@@ -1,0 +1,80 @@
+"""Pure tests of tests/lab/lab_vm.py: the --copy grammar and the zipimport bytecode cache."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import zipfile
+
+import pytest
+
+pytest.importorskip("lxml.etree")
+
+_LAB = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "lab")
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def lab_vm():
+    return _load("virtops_lab_vm", os.path.join(_LAB, "lab_vm.py"))
+
+
+def test_copy_spec_with_and_without_mode(lab_vm, tmp_path):
+    src = tmp_path / "f"
+    src.write_text("x")
+    assert lab_vm.parse_copy(f"{src}:/var/lib/x/f") == (str(src), "/var/lib/x/f", 0o644)
+    assert lab_vm.parse_copy(f"{src}:/root/.ssh/k:0600") == (str(src), "/root/.ssh/k", 0o600)
+
+
+@pytest.mark.parametrize("dest, why", [
+    ("relative/f", "absolute DEST"),
+    ("/a/../../etc/f", "inside the VM"),
+    ("/", "inside the VM"),
+    ("/f:0x9", "MODE must be octal"),
+    ("/f:0644:extra", "SRC:DEST"),
+])
+def test_bad_copy_specs_are_refused_saying_why(lab_vm, tmp_path, dest, why):
+    src = tmp_path / "f"
+    src.write_text("x")
+    with pytest.raises(lab_vm.LabError, match=why):
+        lab_vm.parse_copy(f"{src}:{dest}")
+
+
+def test_missing_source_is_refused(lab_vm, tmp_path):
+    with pytest.raises(lab_vm.LabError, match="is not a file"):
+        lab_vm.parse_copy(f"{tmp_path}/nothing:/f")
+
+
+def test_pyc_cache_compiles_a_zip_member_once_and_runs_the_same(tmp_path, monkeypatch):
+    import zipimport
+    monkeypatch.setattr(zipimport, "_compile_source", zipimport._compile_source)
+    cache = _load("virtops_lab_pyc_test", os.path.join(_LAB, "image", "virtops_lab_pyc.py"))
+    monkeypatch.setattr(cache, "CACHE_DIR", str(tmp_path / "cache"))
+    calls = []
+    real = cache._compile
+
+    def counting(pathname, source):
+        calls.append(pathname)
+        return real(pathname, source)
+
+    monkeypatch.setattr(cache, "_compile", counting)
+    for run in (1, 2):
+        archive = tmp_path / f"payload{run}.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("virtops_pyc_probe.py", "VALUE = 6 * 7\n")
+        sys.modules.pop("virtops_pyc_probe", None)
+        monkeypatch.syspath_prepend(str(archive))
+        mod = importlib.import_module("virtops_pyc_probe")
+        assert mod.VALUE == 42
+        assert mod.__file__.startswith(str(archive))
+    sys.modules.pop("virtops_pyc_probe", None)
+    assert len(calls) == 1, calls
+    assert len(os.listdir(tmp_path / "cache")) == 1
