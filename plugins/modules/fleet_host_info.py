@@ -76,6 +76,14 @@ options:
       - When not set, the running system's C(dmesg) is read with O(root=/), and C(/var/log/dmesg)
         below a tree.
     type: path
+  tool_timeout:
+    description:
+      - Seconds each external tool this module reads with (C(dmesg), C(rpm -q) on the running system)
+        may run. A tool still running then is killed with its process group, and what it would have
+        told is reported as unknown.
+      - A whole number greater than 0.
+    type: int
+    default: 600
 attributes:
   check_mode:
     support: full
@@ -211,10 +219,14 @@ def main():
             vendor=dict(type='str', default='none', choices=['auto', 'intel', 'amd', 'none']),
             firmware=dict(type='str', default='auto', choices=['auto', 'bios', 'uefi']),
             kernel_log=dict(type='path'),
+            tool_timeout=dict(type='int', default=_tools.DEFAULT_TOOL_TIMEOUT),
         ),
         supports_check_mode=True,
     )
     p = module.params
+    timeout_problem = _tools.tool_timeout_problem(p['tool_timeout'])
+    if timeout_problem:
+        module.fail_json(msg=timeout_problem)
     root = p['root']
     if not os.path.isdir(root):
         module.fail_json(msg='root %s is not a directory; give the host\'s tree (or / on the host)' % root)
@@ -235,7 +247,7 @@ def main():
     except ka.WantedArgsError as exc:
         module.fail_json(msg=str(exc))
     # every tool this read-only module runs is bounded, like the modules that write
-    run = _tools.bounded_run(_tools.DEFAULT_TOOL_TIMEOUT)
+    run = _tools.bounded_run(p['tool_timeout'])
     if p['kernel_log']:
         kernel_log = _files.read_text(_files.root_path(root, p['kernel_log']), default='')
     elif live:

@@ -526,6 +526,12 @@ NUMERIC = [
     ('pvm-tool-timeout-negative', 'pv_driver_migrate', c5, pvm(tool_timeout=-1), FAIL('tool_timeout', '-1')),
     ('grub-tool-timeout-negative', 'iommu_grub', grub_legacy, grub(tool_timeout=-3), FAIL('tool_timeout', '-3')),
     ('pvm-tool-timeout-string', 'pv_driver_migrate', c5, pvm(tool_timeout='x'), FAIL('tool_timeout')),
+    ('fleet-tool-timeout-zero', 'fleet_host_info', grub_legacy, {'root': '@ROOT@', 'tool_timeout': 0},
+     FAIL('tool_timeout', '0')),
+    ('fleet-tool-timeout-string', 'fleet_host_info', grub_legacy, {'root': '@ROOT@', 'tool_timeout': 'soon'},
+     FAIL('tool_timeout')),
+    ('fleet-args-semicolon', 'fleet_host_info', grub_legacy, {'root': '@ROOT@', 'args': ['intel_iommu=on;reboot']},
+     FAIL('args', 'intel_iommu=on;reboot')),
 ]
 
 TOOL_FAULT = [
