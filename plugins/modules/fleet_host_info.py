@@ -32,6 +32,7 @@ description:
 author:
   - virtops.devices maintainers (@virtops)
 extends_documentation_fragment:
+  - virtops.devices.info
   - virtops.devices.libvirt
 options:
   root:
@@ -85,15 +86,6 @@ options:
     type: int
     default: 600
 attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Changes nothing.
   platform:
     description: Linux hypervisors and guests, or their trees under O(root).
     support: full

@@ -20,6 +20,8 @@ description:
   - Without C(/sys) (2.4 kernels) a loaded PV NIC driver (C(xen-vnif)) stands in for the NIC check.
 author:
   - virtops.devices maintainers (@virtops)
+extends_documentation_fragment:
+  - virtops.devices.info
 options:
   root:
     description:
@@ -45,16 +47,6 @@ options:
         only the NICs and the data disks move.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Changes nothing.
-  idempotent:
-    support: full
-    description: Reads only.
 seealso:
   - module: virtops.devices.pv_driver_migrate
 '''

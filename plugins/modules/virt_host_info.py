@@ -19,22 +19,13 @@ description:
 author:
   - virtops.devices maintainers (@virtops)
 extends_documentation_fragment:
+  - virtops.devices.info
   - virtops.devices.libvirt
 options:
   fail_when_unreachable:
     description: Fail when libvirt cannot be reached.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Read-only; never changes anything.
 '''
 
 EXAMPLES = r'''

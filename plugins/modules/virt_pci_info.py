@@ -27,6 +27,7 @@ description:
 author:
   - virtops.devices maintainers (@virtops)
 extends_documentation_fragment:
+  - virtops.devices.info
   - virtops.devices.libvirt
 options:
   root:
@@ -67,16 +68,6 @@ options:
         RV(devices[].iommu_group_blockers) with its reason.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Changes nothing.
 seealso:
   - module: virtops.devices.virt_hostdev
   - name: libvirt node devices
