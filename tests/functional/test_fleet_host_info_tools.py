@@ -41,7 +41,7 @@ def test_hanging_dmesg_is_killed_and_reads_as_unknown(run_module, tmp_path):
     assert result['host']['iommu']['interrupt_remapping'] == 'unknown'
     assert result['host']['os']['family']
     pid = int((tmp_path / 'dmesg.pid').read_text())
-    for _ in range(50):
+    for _attempt in range(50):
         if not _alive(pid):
             break
         time.sleep(0.1)
