@@ -67,7 +67,6 @@ GUEST_MODULES = ("virtio_pci", "virtio_blk", "virtio_scsi", "scsi_mod", "sd_mod"
 # Bump when the layout of the initramfs changes in a way the build key cannot see.
 BUILD_FORMAT = 1
 KERNEL_CMDLINE = "console=ttyS0 panic=-1 net.ifnames=0 biosdevname=0"
-CMDLINE_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,=:-/ ")
 GUEST_IP = "10.0.2.15"
 READY_LINE = "VIRTOPS-GUEST-READY"
 META_NS = "https://virtops.invalid/lab/tiny-guest/1"
@@ -552,9 +551,13 @@ def resolve_modules(moddir: str, wanted) -> list:
 
 def domain_xml(name: str, *, machine: str, kernel: str, initrd: str, cmdline: str, console: str,
                console_log: str | None, ssh_port: int, memory_mib: int = 256, vcpus: int = 1,
-               root_ports: int = 4, scsi_controller: bool = False) -> str:
-    """The persistent definition of a tiny guest (pure function, no libvirt needed)."""
+               root_ports: int = 4, scsi_controller: bool = False, virt_type: str = "qemu") -> str:
+    """The persistent definition of a tiny guest (pure function, no libvirt needed).
+
+    ``virt_type`` ``kvm`` is for a guest inside the lab VM, whose emulated CPU offers SVM."""
     _check_name(name)
+    if virt_type not in ("qemu", "kvm"):
+        raise LabError(f"virt_type must be 'qemu' or 'kvm', not {virt_type!r}")
     if machine not in ("pc", "q35"):
         raise LabError(f"machine must be 'pc' or 'q35', not {machine!r}")
     if not 1 <= int(ssh_port) <= 65535:
@@ -565,7 +568,7 @@ def domain_xml(name: str, *, machine: str, kernel: str, initrd: str, cmdline: st
         raise LabError("memory_mib below 96 is too small for the kernel + initramfs")
     E = etree.Element
     S = etree.SubElement
-    dom = E("domain", {"type": "qemu"}, nsmap={"qemu": QEMU_NS})
+    dom = E("domain", {"type": virt_type}, nsmap={"qemu": QEMU_NS})
     S(dom, "name").text = name
     S(dom, "title").text = "virtops tiny test guest"
     meta = S(dom, "metadata")
@@ -762,8 +765,8 @@ def _state_name(lv, dom) -> str:
 
 
 def up(name: str, machine: str = "pc", root_ports: int = 4, ssh_port: int | None = None,
-       scsi_controller: bool = False, memory_mib: int = 256, timeout: float = 120, append: str = "",
-       log=None) -> dict:
+       scsi_controller: bool = False, memory_mib: int = 256, timeout: float = 120,
+       virt_type: str = "qemu", log=None) -> dict:
     """Define (persistent) and start a tiny guest; wait until it answers on its console.
 
     Idempotent: a running guest that answers is returned as it is; a defined but stopped
@@ -774,9 +777,6 @@ def up(name: str, machine: str = "pc", root_ports: int = 4, ssh_port: int | None
     lv = _need_libvirt()
     if machine not in ("pc", "q35"):
         raise LabError(f"machine must be 'pc' or 'q35', not {machine!r}")
-    bad = set(append) - CMDLINE_CHARS
-    if bad:
-        raise LabError(f"--append {append!r}: characters {sorted(bad)} are not allowed")
     want = {"machine": machine, "root_ports": int(root_ports) if machine == "q35" else 0,
             "scsi_controller": bool(scsi_controller), "memory_mib": int(memory_mib)}
     if ssh_port is not None:
@@ -812,10 +812,9 @@ def up(name: str, machine: str = "pc", root_ports: int = 4, ssh_port: int | None
             if not _port_free(port):
                 raise LabError(f"127.0.0.1:{port} is in use")
             xml = domain_xml(name, machine=machine, kernel=art["kernel"], initrd=art["initrd"],
-                             cmdline=" ".join(filter(None, (art.get("cmdline", KERNEL_CMDLINE), append))),
-                             console=console_path(name),
+                             cmdline=art.get("cmdline", KERNEL_CMDLINE), console=console_path(name),
                              console_log=console_log_path(name), ssh_port=port, memory_mib=memory_mib,
-                             root_ports=root_ports, scsi_controller=scsi_controller)
+                             root_ports=root_ports, scsi_controller=scsi_controller, virt_type=virt_type)
             dom = conn.defineXML(xml)
             meta = _our_meta(dom)
             _save_state(name, meta)
@@ -1081,7 +1080,8 @@ def main(argv=None) -> int:
     u.add_argument("--scsi-controller", action="store_true", help="add a virtio-scsi controller")
     u.add_argument("--memory-mib", type=int, default=256)
     u.add_argument("--timeout", type=float, default=120)
-    u.add_argument("--append", default="", help="more kernel arguments for this guest")
+    u.add_argument("--virt-type", choices=("qemu", "kvm"), default="qemu",
+                   help="kvm only where /dev/kvm works (inside the lab VM: emulated SVM)")
     d = sub.add_parser("down", help="destroy + undefine a guest, remove its run files")
     d.add_argument("--name", required=True)
     e = sub.add_parser("exec", help="run a command on the guest's console; exit with its rc")
@@ -1105,7 +1105,7 @@ def main(argv=None) -> int:
         elif args.cmd == "up":
             _print_json(up(args.name, machine=args.machine, root_ports=args.root_ports, ssh_port=args.ssh_port,
                            scsi_controller=args.scsi_controller, memory_mib=args.memory_mib,
-                           timeout=args.timeout, append=args.append, log=log))
+                           timeout=args.timeout, virt_type=args.virt_type, log=log))
         elif args.cmd == "down":
             down(args.name, log=log)
         elif args.cmd == "exec":

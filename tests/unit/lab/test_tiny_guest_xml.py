@@ -96,7 +96,12 @@ def test_metadata_round_trip():
     assert tg.parse_meta("<domain type='qemu'><name>x</name></domain>") is None
 
 
-@pytest.mark.parametrize("kw", [dict(machine="isapc"), dict(ssh_port=0), dict(root_ports=-1), dict(memory_mib=32)])
+def test_kvm_type_for_a_guest_inside_the_lab_vm():
+    assert build(machine="q35", virt_type="kvm").get("type") == "kvm"
+
+
+@pytest.mark.parametrize("kw", [dict(machine="isapc"), dict(ssh_port=0), dict(root_ports=-1), dict(memory_mib=32),
+                                dict(virt_type="xen")])
 def test_bad_input(kw):
     with pytest.raises(tg.LabError):
         build(**kw)
