@@ -790,6 +790,9 @@ def up(name: str, machine: str = "pc", root_ports: int = 4, ssh_port: int | None
             if meta is None:
                 raise LabError(f"domain {name!r} exists and was not made by tiny_guest: leaving it alone")
             diff = {k: (meta.get(k), v) for k, v in want.items() if meta.get(k) != v}
+            have_type = etree.fromstring(dom.XMLDesc(0).encode()).get("type")
+            if have_type != virt_type:
+                diff["virt_type"] = (have_type, virt_type)
             if diff:
                 raise LabError(f"tiny guest {name!r} exists with other settings {diff} (have, want): down it first")
             _save_state(name, meta)
