@@ -66,7 +66,9 @@ KERNEL_PACKAGE_RE = re.compile(r"^linux-image-\d+\.\d+\.\d+-\d+-amd64$")
 GUEST_MODULES = ("virtio_pci", "virtio_blk", "virtio_scsi", "scsi_mod", "sd_mod", "virtio_net")
 # Bump when the layout of the initramfs changes in a way the build key cannot see.
 BUILD_FORMAT = 1
-KERNEL_CMDLINE = "console=ttyS0 panic=-1 net.ifnames=0 biosdevname=0"
+# quiet: a nested guest (KVM inside the TCG lab VM) pays a VM exit for every console byte;
+# its boot took 60 s with the kernel log on the console and 26 s without (errors still show)
+KERNEL_CMDLINE = "console=ttyS0 panic=-1 net.ifnames=0 biosdevname=0 quiet"
 GUEST_IP = "10.0.2.15"
 READY_LINE = "VIRTOPS-GUEST-READY"
 META_NS = "https://virtops.invalid/lab/tiny-guest/1"

@@ -1,4 +1,4 @@
-"""Pure tests of tests/lab/lab_vm.py: the --copy grammar and the zipimport bytecode cache."""
+"""Pure tests of tests/lab/lab_vm.py: the domain XML, the --copy grammar and the zipimport bytecode cache."""
 
 from __future__ import annotations
 
@@ -78,3 +78,21 @@ def test_pyc_cache_compiles_a_zip_member_once_and_runs_the_same(tmp_path, monkey
     sys.modules.pop("virtops_pyc_probe", None)
     assert len(calls) == 1, calls
     assert len(os.listdir(tmp_path / "cache")) == 1
+
+
+def test_domain_xml_boots_without_option_roms_and_forwards_ssh_on_loopback_only(lab_vm):
+    from lxml import etree
+    root = etree.fromstring(lab_vm.domain_xml("lab-x", disk="/d.raw", disk_bus="sata", ssh_port=2299,
+                                              console="/c.log", memory_mib=512, root_ports=2).encode())
+    assert root.findtext("on_reboot") == "restart"
+    assert root.find("devices/disk/target").attrib == {"dev": "sda", "bus": "sata"}
+    spare = root.find("devices/interface")
+    assert spare.get("type") == "user" and spare.find("model").get("type") == "e1000e"
+    assert spare.find("rom").get("enabled") == "no"
+    iommu = root.find("devices/iommu")
+    assert iommu.get("model") == "intel"
+    assert iommu.find("driver").attrib == {"intremap": "on", "caching_mode": "on"}
+    args = [a.get("value") for a in root.iter(f"{{{lab_vm.QEMU_NS}}}arg")]
+    assert args[1] == "user,id=mgmt,hostfwd=tcp:127.0.0.1:2299-:22"
+    assert args[3].startswith("virtio-net-pci,netdev=mgmt,") and args[3].endswith(",romfile=")
+    assert len(root.findall("devices/controller[@model='pcie-root-port']")) == 2
