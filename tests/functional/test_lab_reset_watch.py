@@ -57,6 +57,7 @@ def test_a_reset_becomes_a_power_cycle_and_the_watch_ends_with_the_domain(watche
     _wait(lambda: 'watching' in _log(name), 30, 'the watch starting')
 
     dom.reset(0)
+
     # a domain object keeps the ID it was looked up with: look it up again
     def started_again():
         dom_id = conn.lookupByName(name).ID()  # -1 while it is off

@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -599,6 +600,9 @@ def main(argv=None) -> int:
     for cmd in ("down", "inventory", "wait-ssh", "watch"):
         sub.add_parser(cmd).add_argument("--name", required=True)
     a = p.parse_args(argv)
+    # killed (CI's trap, a timeout): leave through the context managers, so a build does not
+    # leave its loop device attached and its root mounted
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
 
     def log(msg):
         print(f"[lab_vm] {msg}", file=sys.stderr, flush=True)
