@@ -216,9 +216,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    timeout_problem = _tools.tool_timeout_problem(p['tool_timeout'])
-    if timeout_problem:
-        module.fail_json(msg=timeout_problem)
+    _tools.check_tool_timeout(module)
     root = p['root']
     if not os.path.isdir(root):
         module.fail_json(msg='root %s is not a directory; give the host\'s tree (or / on the host)' % root)

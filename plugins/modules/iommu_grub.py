@@ -263,9 +263,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    timeout_problem = _tools.tool_timeout_problem(module.params['tool_timeout'])
-    if timeout_problem:
-        module.fail_json(msg=timeout_problem)
+    _tools.check_tool_timeout(module)
     params, root = module.params, module.params['root']
     cpuinfo = _files.read_text('/proc/cpuinfo', default='') if params['vendor'] == 'auto' else None
     try:

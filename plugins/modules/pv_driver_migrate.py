@@ -275,9 +275,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    timeout_problem = _tools.tool_timeout_problem(module.params['tool_timeout'])
-    if timeout_problem:
-        module.fail_json(msg=timeout_problem)
+    _tools.check_tool_timeout(module)
     p = _validate.fail_on_invalid(module, module.params, _pv_plan.migration_rules(module.params['target']))
     root = p['root']
     if not os.path.isdir(root):

@@ -59,6 +59,13 @@ def tool_timeout_problem(value):
     return None
 
 
+def check_tool_timeout(module):
+    """Fail ``module`` (``fail_json``) when its ``tool_timeout`` parameter is not valid."""
+    problem = tool_timeout_problem(module.params['tool_timeout'])
+    if problem:
+        module.fail_json(msg=problem)
+
+
 def tool_name(argv):
     """Return the name of the tool ``argv`` runs (past a ``chroot <root>`` prefix)."""
     argv = list(argv)
