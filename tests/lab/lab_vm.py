@@ -541,24 +541,25 @@ def watch_resets(name: str, log=None, poll_seconds: float = 5.0) -> int:
     dom = events.lookupByName(name)
     if not _ours(dom):
         raise LabError(f"domain {name} was not made by lab_vm.py or tiny_guest.py: not watching it")
-    resets = []
-    events.domainEventRegisterAny(dom, lv.VIR_DOMAIN_EVENT_ID_REBOOT, lambda *_a: resets.append(1), None)
-    # wakes the loop, which then looks the domain up: an undefined domain (even one undefined
-    # before the event above was registered) or a libvirtd that went away ends the watch
+    resets, gone = [], []
+    events.domainEventRegisterAny(dom, lv.VIR_DOMAIN_EVENT_ID_REBOOT,
+                                  lambda *_a: resets.append(time.monotonic()), None)
+    events.domainEventRegisterAny(
+        dom, lv.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+        lambda _c, _d, event, _detail, _o: gone.append(1) if event == lv.VIR_DOMAIN_EVENT_UNDEFINED else None,
+        None)
+    events.registerCloseCallback(lambda *_a: gone.append(1), None)
     lv.virEventAddTimeout(int(poll_seconds * 1000), lambda *_a: None, None)
     log(f"watching {name}: a reset becomes a power cycle")
     cycles = 0
-    while True:
+    while not gone:
         lv.virEventRunDefaultImpl()
-        try:
-            target = actions.lookupByName(name)
-        except lv.libvirtError:
-            break
         if not resets:
             continue
         resets.clear()
         t0 = time.monotonic()
         try:
+            target = actions.lookupByName(name)
             if target.isActive():
                 target.destroy()
             target.create()
