@@ -33,9 +33,9 @@ else
     trap 'kill -TERM -- "-$LAB_PID" 2>/dev/null || true' EXIT
 fi
 
-# While the lab runs, the steps that boot no guest yield the CPU to it (nice 10): its TCG VMs
-# are the slowest part of CI. The steps that boot guests (Molecule, pytest) keep the normal
-# priority, as their guests have boot and hotplug timeouts.
+# While the lab runs, every other step yields the CPU to it (nice 10): its TCG VMs are the
+# slowest part of CI. The guests Molecule and pytest boot are started by libvirtd, not by
+# them, so those keep the normal priority and their boot and hotplug timeouts hold.
 YIELD=()
 if [ -n "$LAB_PID" ]; then YIELD=(nice -n 10); fi
 
@@ -49,11 +49,11 @@ section "ecosystem tools: ansible-lint, antsibull-docs, galaxy-importer, ansible
 "${YIELD[@]}" bash scripts/ecosystem.sh
 
 section "Molecule scenario on tiny guests (extensions/molecule/disk_hotplug)"
-molecule test -s disk_hotplug
+"${YIELD[@]}" molecule test -s disk_hotplug
 
 section "pytest"
 set +e
-python -m pytest -ra -p no:cacheprovider "$@"
+"${YIELD[@]}" python -m pytest -ra -p no:cacheprovider "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
     echo "pytest collected no tests: that is a broken suite, not a pass" >&2
