@@ -30,14 +30,28 @@ else
     setsid bash scripts/lab.sh > "$LAB_LOG" 2>&1 &
     LAB_PID=$!
     # a step failing before the end must not leave the lab running on its own
-    trap 'kill -TERM -- "-$LAB_PID" 2>/dev/null || true' EXIT
+    trap 'kill -TERM -- "-$LAB_PID" 2>/dev/null || true; unyield' EXIT
 fi
 
-# While the lab runs, every other step yields the CPU to it (nice 10): its TCG VMs are the
-# slowest part of CI. The guests Molecule and pytest boot are started by libvirtd, not by
-# them, so those keep the normal priority and their boot and hotplug timeouts hold.
+# While the lab runs, every other step yields the CPU to it: its TCG VMs are the slowest part
+# of CI. The kernel first shares the CPU between sessions (autogroups), and a nice value only
+# counts inside its own session; libvirtd starts every QEMU in a session of its own. So the
+# steps yield through this session's autogroup (nice 10 in /proc/self/autogroup, put back at
+# the end), and through nice 10 where the kernel has no autogroups. The guests Molecule and
+# pytest boot are sessions of their own too: they keep the normal priority, so their boot
+# and hotplug timeouts hold.
 YIELD=()
-if [ -n "$LAB_PID" ]; then YIELD=(nice -n 10); fi
+AUTOGROUP_NICE=
+unyield() {
+    if [ -n "$AUTOGROUP_NICE" ]; then echo "$AUTOGROUP_NICE" > /proc/self/autogroup 2>/dev/null || true; fi
+}
+if [ -n "$LAB_PID" ]; then
+    YIELD=(nice -n 10)
+    # the file reads "/autogroup-<id> nice <n>"
+    if [ -w /proc/self/autogroup ] && read -r _ _ AUTOGROUP_NICE < /proc/self/autogroup; then
+        echo 10 > /proc/self/autogroup 2>/dev/null || AUTOGROUP_NICE=
+    fi
+fi
 
 section "ansible-test sanity and ansible-doc"
 "${YIELD[@]}" bash scripts/sanity.sh
@@ -64,6 +78,7 @@ section "the lab (L3): waiting for scripts/lab.sh"
 lab_rc=0
 if [ -n "$LAB_PID" ]; then wait "$LAB_PID"; lab_rc=$?; fi
 trap - EXIT
+unyield
 cat "$LAB_LOG"
 set -e
 [ "$lab_rc" -eq 0 ] || { echo "the lab failed (tests/output/lab/*.log)" >&2; exit 1; }
