@@ -30,28 +30,15 @@ else
     setsid bash scripts/lab.sh > "$LAB_LOG" 2>&1 &
     LAB_PID=$!
     # a step failing before the end must not leave the lab running on its own
-    trap 'kill -TERM -- "-$LAB_PID" 2>/dev/null || true; unyield' EXIT
+    trap 'kill -TERM -- "-$LAB_PID" 2>/dev/null || true' EXIT
 fi
 
-# While the lab runs, every other step yields the CPU to it: its TCG VMs are the slowest part
-# of CI. The kernel first shares the CPU between sessions (autogroups), and a nice value only
-# counts inside its own session; libvirtd starts every QEMU in a session of its own. So the
-# steps yield through this session's autogroup (nice 10 in /proc/self/autogroup, put back at
-# the end), and through nice 10 where the kernel has no autogroups. The guests Molecule and
-# pytest boot are sessions of their own too: they keep the normal priority, so their boot
-# and hotplug timeouts hold.
+# While the lab runs, the steps that boot no guest yield the CPU (nice 10); the steps that boot
+# guests (Molecule, pytest) keep the normal priority, as their guests have boot and hotplug
+# timeouts. Each QEMU is a session (autogroup) of its own, so this weighs little against the
+# lab's VMs; more priority for them was measured not to shorten the lab (tests/lab/README.md).
 YIELD=()
-AUTOGROUP_NICE=
-unyield() {
-    if [ -n "$AUTOGROUP_NICE" ]; then echo "$AUTOGROUP_NICE" > /proc/self/autogroup 2>/dev/null || true; fi
-}
-if [ -n "$LAB_PID" ]; then
-    YIELD=(nice -n 10)
-    # the file reads "/autogroup-<id> nice <n>"
-    if [ -w /proc/self/autogroup ] && read -r _ _ AUTOGROUP_NICE < /proc/self/autogroup; then
-        echo 10 > /proc/self/autogroup 2>/dev/null || AUTOGROUP_NICE=
-    fi
-fi
+if [ -n "$LAB_PID" ]; then YIELD=(nice -n 10); fi
 
 section "ansible-test sanity and ansible-doc"
 "${YIELD[@]}" bash scripts/sanity.sh
@@ -63,11 +50,11 @@ section "ecosystem tools: ansible-lint, antsibull-docs, galaxy-importer, ansible
 "${YIELD[@]}" bash scripts/ecosystem.sh
 
 section "Molecule scenario on tiny guests (extensions/molecule/disk_hotplug)"
-"${YIELD[@]}" molecule test -s disk_hotplug
+molecule test -s disk_hotplug
 
 section "pytest"
 set +e
-"${YIELD[@]}" python -m pytest -ra -p no:cacheprovider "$@"
+python -m pytest -ra -p no:cacheprovider "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
     echo "pytest collected no tests: that is a broken suite, not a pass" >&2
@@ -78,7 +65,6 @@ section "the lab (L3): waiting for scripts/lab.sh"
 lab_rc=0
 if [ -n "$LAB_PID" ]; then wait "$LAB_PID"; lab_rc=$?; fi
 trap - EXIT
-unyield
 cat "$LAB_LOG"
 set -e
 [ "$lab_rc" -eq 0 ] || { echo "the lab failed (tests/output/lab/*.log)" >&2; exit 1; }
