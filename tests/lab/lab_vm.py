@@ -543,31 +543,22 @@ def watch_resets(name: str, log=None, poll_seconds: float = 5.0) -> int:
     dom = events.lookupByName(name)
     if not _ours(dom):
         raise LabError(f"domain {name} was not made by lab_vm.py or tiny_guest.py: not watching it")
-    seen = {"reset": False, "gone": False}
-
-    def _saw(what: str) -> None:
-        seen[what] = True
-
-    events.domainEventRegisterAny(dom, lv.VIR_DOMAIN_EVENT_ID_REBOOT, lambda *_a: _saw("reset"), None)
+    resets, gone = [], []
+    events.domainEventRegisterAny(dom, lv.VIR_DOMAIN_EVENT_ID_REBOOT,
+                                  lambda *_a: resets.append(time.monotonic()), None)
     events.domainEventRegisterAny(
         dom, lv.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-        lambda _c, _d, event, _detail, _o: _saw("gone") if event == lv.VIR_DOMAIN_EVENT_UNDEFINED else None,
+        lambda _c, _d, event, _detail, _o: gone.append(1) if event == lv.VIR_DOMAIN_EVENT_UNDEFINED else None,
         None)
-    events.registerCloseCallback(lambda *_a: _saw("gone"), None)
-    # undefined (or replaced by a new domain of that name) between the lookup above and the
-    # registration: no event will ever say so
-    now = tg._lookup(actions, name)
-    if now is None or now.UUIDString() != dom.UUIDString():
-        _saw("gone")
-    # the loop wakes at least this often; nothing is called from it (a call would wake it again)
+    events.registerCloseCallback(lambda *_a: gone.append(1), None)
     lv.virEventAddTimeout(int(poll_seconds * 1000), lambda *_a: None, None)
     log(f"watching {name}: a reset becomes a power cycle")
     cycles = 0
-    while not seen["gone"]:
+    while not gone:
         lv.virEventRunDefaultImpl()
-        if not seen["reset"]:
+        if not resets:
             continue
-        seen["reset"] = False
+        resets.clear()
         t0 = time.monotonic()
         try:
             target = actions.lookupByName(name)
