@@ -22,7 +22,10 @@ def collection_path():
     link = os.path.join(parent, NAME)
     os.makedirs(parent, exist_ok=True)
     if not os.path.islink(link):
-        os.symlink(TOP, link)
+        try:
+            os.symlink(TOP, link)
+        except FileExistsError:  # another pytest-xdist worker made it first
+            pass
     return COLLECTIONS_ROOT
 
 
