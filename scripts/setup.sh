@@ -39,6 +39,19 @@ make_venv() {
     echo "$want" > "$stamp"
 }
 
+# /dev/kvm as Debian's udev rules make it (50-udev-default.rules: GROUP="kvm", MODE="0660").
+# Without udev the node keeps whatever group it was made with; then QEMU, probed by libvirtd,
+# reports KVM while the libvirt-qemu user cannot open it, libvirtd takes its cached QEMU
+# capabilities for stale, and it probes QEMU again on every lookup: a defineXML took 99 s here.
+kvm_node() {
+    [ -c /dev/kvm ] && getent group kvm >/dev/null || return 0
+    if [ "$(stat -c '%G %a' /dev/kvm)" != "kvm 660" ]; then
+        log "/dev/kvm: group kvm, mode 0660 (as udev would)"
+        chgrp kvm /dev/kvm
+        chmod 0660 /dev/kvm
+    fi
+}
+
 start_daemons() {
     if ! pgrep -x virtlogd >/dev/null; then log "starting virtlogd"; virtlogd -d; fi
     if ! pgrep -x libvirtd >/dev/null; then log "starting libvirtd"; libvirtd -d; fi
@@ -53,5 +66,6 @@ start_daemons() {
 
 install_packages
 make_venv
+kvm_node
 start_daemons
 export PATH="$VENV/bin:$PATH"

@@ -86,6 +86,8 @@ def test_domain_xml_boots_without_option_roms_and_forwards_ssh_on_loopback_only(
                                               console="/c.log", memory_mib=512, root_ports=2).encode())
     assert root.findtext("on_reboot") == "restart"
     assert root.find("devices/disk/target").attrib == {"dev": "sda", "bus": "sata"}
+    # the VM's disk is its qcow2 overlay on the base image
+    assert root.find("devices/disk/driver").get("type") == "qcow2"
     spare = root.find("devices/interface")
     assert spare.get("type") == "user" and spare.find("model").get("type") == "e1000e"
     assert spare.find("rom").get("enabled") == "no"
