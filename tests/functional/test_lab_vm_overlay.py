@@ -17,9 +17,11 @@ def _sha(path):
 
 
 def _read_from(image, rel):
-    with lab_vm.exported_raw(image) as raw, lab_vm.attached(raw) as (_loop, part), lab_vm.mounted_root(part) as mnt:
-        with open(os.path.join(mnt, rel)) as fh:
-            return fh.read(), oct(os.stat(os.path.join(mnt, rel)).st_mode & 0o777)
+    with lab_vm.exported_raw(image) as raw:
+        with lab_vm.attached(raw) as (_loop, part):
+            with lab_vm.mounted_root(part) as mnt:
+                with open(os.path.join(mnt, rel)) as fh:
+                    return fh.read(), oct(os.stat(os.path.join(mnt, rel)).st_mode & 0o777)
 
 
 @pytest.fixture(scope='module')
