@@ -48,7 +48,7 @@ options:
       - Seconds each external tool (initrd builder, boot-loader tool) may run.
         A tool still running after that is killed with its whole process
         group and the module fails, putting every file back.
-      - A whole number greater than 0.
+      - A whole number of seconds from 1 to 86400 (a day).
     type: int
     default: 600
 notes:

@@ -19,7 +19,7 @@ _INTEGER = re.compile(r'^-?[0-9]+$')
 def _whole_seconds(option, value):
     if isinstance(value, str) and _INTEGER.match(value):
         value = int(value)
-    return v.check_whole_number(1, 86400, 'seconds, at most a day')(option, value)
+    return v.check_seconds(option, value)
 
 
 def _xen_disk(option, value):

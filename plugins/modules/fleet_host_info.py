@@ -82,7 +82,7 @@ options:
       - Seconds each external tool this module reads with (C(dmesg), C(rpm -q) on the running system)
         may run. A tool still running then is killed with its process group, and what it would have
         told is reported as unknown.
-      - A whole number greater than 0.
+      - A whole number of seconds from 1 to 86400 (a day).
     type: int
     default: 600
 attributes:
@@ -197,6 +197,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _kernel_args as ka
 from ansible_collections.virtops.devices.plugins.module_utils._common import _files
 from ansible_collections.virtops.devices.plugins.module_utils._common import _tools
+from ansible_collections.virtops.devices.plugins.module_utils._common import _validate
 from ansible_collections.virtops.devices.plugins.module_utils._host import _facts
 
 
@@ -215,8 +216,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    _tools.check_tool_timeout(module)
+    p = _validate.fail_on_invalid(module, module.params, [_validate.TOOL_TIMEOUT_RULE])
     root = p['root']
     if not os.path.isdir(root):
         module.fail_json(msg='root %s is not a directory; give the host\'s tree (or / on the host)' % root)

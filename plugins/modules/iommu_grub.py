@@ -247,6 +247,7 @@ from ansible_collections.virtops.devices.plugins.module_utils._boot import _boot
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _bootsetup as bs
 from ansible_collections.virtops.devices.plugins.module_utils._common import _files
 from ansible_collections.virtops.devices.plugins.module_utils._common import _tools
+from ansible_collections.virtops.devices.plugins.module_utils._common import _validate
 from ansible_collections.virtops.devices.plugins.module_utils._boot import _kernel_args as ka
 
 
@@ -263,8 +264,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    _tools.check_tool_timeout(module)
-    params, root = module.params, module.params['root']
+    params = _validate.fail_on_invalid(module, module.params, [_validate.TOOL_TIMEOUT_RULE])
+    root = params['root']
     cpuinfo = _files.read_text('/proc/cpuinfo', default='') if params['vendor'] == 'auto' else None
     try:
         args, remove_args, warnings = ka.wanted_args(params['args'], params['remove_args'],

@@ -275,8 +275,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    _tools.check_tool_timeout(module)
-    p = _validate.fail_on_invalid(module, module.params, _pv_plan.migration_rules(module.params['target']))
+    p = _validate.fail_on_invalid(module, module.params,
+                                  [_validate.TOOL_TIMEOUT_RULE] + _pv_plan.migration_rules(module.params['target']))
     root = p['root']
     if not os.path.isdir(root):
         module.fail_json(msg='root %s is not a directory; mount the guest image there first' % root)

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'fixtures', 'guests'))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -174,12 +176,15 @@ def test_tool_timeout_kills_a_hanging_tool(run_module, tmp_path):
     assert not alive(standin_pid(root))
 
 
-def test_tool_timeout_must_be_positive(run_module, tmp_path):
+@pytest.mark.parametrize('value', [0, 86401])
+def test_tool_timeout_must_be_one_second_to_a_day(run_module, tmp_path, value):
     root = tree(tmp_path)
     before = snap(root)
-    result = run_module('pv_driver_migrate', args(root, tool_timeout=0))
+    result = run_module('pv_driver_migrate', args(root, tool_timeout=value))
     assert result['failed'] and result['msg'] == (
-        'tool_timeout must be a whole number of seconds greater than 0 (default 600), got 0')
+        'tool_timeout: %d is not allowed: a whole number from 1 to 86400 (seconds, at most a day); '
+        'nothing was changed' % value)
+    assert result['option'] == 'tool_timeout'
     assert snap(root) == before and trees.recorded(root) == []
 
 

@@ -4,7 +4,8 @@
 Where the tiny guest (``tiny_guest.py``) is a kernel and a busybox initramfs, the lab VM is
 a real distribution: GRUB on an MBR disk, systemd, udev, openssh-server, python3, and libvirt
 + QEMU inside for the nested case. It is what the Molecule scenarios in
-``extensions/molecule/lab_*`` drive over SSH as if it were a hypervisor in a rack:
+``extensions/molecule/`` (iommu_host, pv_guest, hostdev_live,
+disk_hotplug_distro) drive over SSH as if it were a hypervisor in a rack:
 
 * q35 with an emulated Intel IOMMU (``<iommu model='intel'>``, interrupt remapping and
   caching mode on) and ``<ioapic driver='qemu'/>``, so its kernel gets real IOMMU groups;
@@ -14,8 +15,8 @@ a real distribution: GRUB on an MBR disk, systemd, udev, openssh-server, python3
   networking with SSH forwarded from 127.0.0.1 only. No libvirt network is used, ever.
 
 The base image is built once (debootstrap + ``grub-install`` on a loop device) into
-``$VIRTOPS_LAB_DIR/vm/debian12.raw`` and reused while its build key holds. Each ``up`` copies
-gives it a disk of its own, a qcow2 overlay on the base (the base is only read), so every
+``$VIRTOPS_LAB_DIR/vm/debian12.raw`` and reused while its build key holds. Each ``up``
+gives the VM a disk of its own, a qcow2 overlay on the base (the base is only read), so every
 scenario starts from the same known state, and can put kernel arguments on the overlay's GRUB
 command line before the first boot (``--kernel-args intel_iommu=off``: a host whose IOMMU is
 off). The overlay is written through qemu-storage-daemon's FUSE export, seen as a raw disk.
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -76,6 +78,26 @@ KERNEL_ARG_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 
 class LabError(tg.LabError):
     pass
+
+
+def _collection_files():
+    """The collection's ``_files`` (standard library only): its path confinement, not a copy of it."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                        "plugins", "module_utils", "_common", "_files.py")
+    spec = importlib.util.spec_from_file_location("virtops_lab_files", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def copy_target(mnt: str, dest: str) -> str:
+    """The host path of ``dest`` in the VM's root mounted at ``mnt``: links are followed as the VM
+    would (an absolute target starts again at ``mnt``), so a link in the image never leads out."""
+    files = _collection_files()
+    try:
+        return files.root_path(mnt, dest)
+    except files.TreePathError as exc:
+        raise LabError(f"--copy to {dest}: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- paths and small tools
@@ -402,7 +424,7 @@ def customize(image: str, args: str = "", copies=(), log=None) -> None:
         fs_uuid = _fs_uuid(part)
         with mounted_root(part, log) as mnt:
             for src, dest, mode in copies:
-                target = os.path.join(mnt, dest.lstrip("/"))
+                target = copy_target(mnt, dest)
                 os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
                 shutil.copyfile(src, target)
                 os.chmod(target, mode)

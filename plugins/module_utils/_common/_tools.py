@@ -51,21 +51,6 @@ class Interrupted(BaseException):
         self.reason = reason
 
 
-def tool_timeout_problem(value):
-    """Return the refusal for a ``tool_timeout`` value, or ``None`` when it is valid."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return ('tool_timeout must be a whole number of seconds greater than 0 (default %d), got %r'
-                % (DEFAULT_TOOL_TIMEOUT, value))
-    return None
-
-
-def check_tool_timeout(module):
-    """Fail ``module`` (``fail_json``) when its ``tool_timeout`` parameter is not valid."""
-    problem = tool_timeout_problem(module.params['tool_timeout'])
-    if problem:
-        module.fail_json(msg=problem)
-
-
 def tool_name(argv):
     """Return the name of the tool ``argv`` runs (past a ``chroot <root>`` prefix)."""
     argv = list(argv)

@@ -277,6 +277,18 @@ def check_whole_number(low, high, meaning):
     return _check
 
 
+SECONDS_MAX = 86400
+
+
+def check_seconds(option, value):
+    """A time limit in whole seconds, from 1 to a day (``tool_timeout``, reboot and shutdown waits)."""
+    return check_whole_number(1, SECONDS_MAX, 'seconds, at most a day')(option, value)
+
+
+# every module that runs external tools checks its tool_timeout with the other values
+TOOL_TIMEOUT_RULE = ('tool_timeout', check_seconds)
+
+
 def check_one_of(choices):
     """Return a check accepting only the strings in ``choices``."""
     allowed = 'one of %s' % ', '.join(choices)

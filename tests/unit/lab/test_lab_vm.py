@@ -1,4 +1,4 @@
-"""Pure tests of tests/lab/lab_vm.py: the domain XML, the --copy grammar and the zipimport bytecode cache."""
+"""Pure tests of tests/lab/lab_vm.py: the domain XML, the --copy grammar and target, and the zipimport bytecode cache."""
 
 from __future__ import annotations
 
@@ -51,6 +51,25 @@ def test_bad_copy_specs_are_refused_saying_why(lab_vm, tmp_path, dest, why):
 def test_missing_source_is_refused(lab_vm, tmp_path):
     with pytest.raises(lab_vm.LabError, match="is not a file"):
         lab_vm.parse_copy(f"{tmp_path}/nothing:/f")
+
+
+def test_copy_target_follows_the_image_links_inside_the_image(lab_vm, tmp_path):
+    mnt = tmp_path / "mnt"
+    (mnt / "usr/lib").mkdir(parents=True)
+    (mnt / "root/.ssh").mkdir(parents=True)
+    (mnt / "lib").symlink_to("usr/lib")                          # Debian's merged /usr
+    (mnt / "root/.ssh/authorized_keys").symlink_to("/etc/keys")  # absolute: the image's /etc
+    (mnt / "up").symlink_to("../../../../tmp")                   # climbs no higher than the image
+    assert lab_vm.copy_target(str(mnt), "/lib/x/f") == str(mnt / "usr/lib/x/f")
+    assert lab_vm.copy_target(str(mnt), "/root/.ssh/authorized_keys") == str(mnt / "etc/keys")
+    assert lab_vm.copy_target(str(mnt), "/up/f") == str(mnt / "tmp/f")
+
+
+def test_copy_target_refuses_a_link_loop(lab_vm, tmp_path):
+    (tmp_path / "a").symlink_to("/b")
+    (tmp_path / "b").symlink_to("/a")
+    with pytest.raises(lab_vm.LabError, match="--copy to /a/f: too many levels of symbolic links"):
+        lab_vm.copy_target(str(tmp_path), "/a/f")
 
 
 def test_pyc_cache_compiles_a_zip_member_once_and_runs_the_same(tmp_path, monkeypatch):

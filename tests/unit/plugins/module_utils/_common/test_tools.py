@@ -64,34 +64,6 @@ def test_tool_name_skips_chroot():
     assert _tools.tool_name(['/usr/sbin/update-grub']) == 'update-grub'
 
 
-@pytest.mark.parametrize('value', [0, -5, True, '600', 1.5, None])
-def test_tool_timeout_refusals(value):
-    assert _tools.tool_timeout_problem(value) == (
-        'tool_timeout must be a whole number of seconds greater than 0 (default 600), got %r' % (value,))
-
-
-def test_tool_timeout_accepted():
-    assert _tools.tool_timeout_problem(1) is None and _tools.tool_timeout_problem(600) is None
-
-
-class _Failed(Exception):
-    pass
-
-
-class _Module:
-    def __init__(self, tool_timeout):
-        self.params = {'tool_timeout': tool_timeout}
-
-    def fail_json(self, msg):
-        raise _Failed(msg)
-
-
-def test_check_tool_timeout_fails_the_module_with_the_refusal():
-    with pytest.raises(_Failed, match=r'^tool_timeout must be a whole number of seconds greater than 0 \(default 600\), got 0$'):
-        _tools.check_tool_timeout(_Module(0))
-    assert _tools.check_tool_timeout(_Module(30)) is None
-
-
 def test_parent_gone_sees_a_closed_pipe():
     read_end, write_end = os.pipe()
     try:

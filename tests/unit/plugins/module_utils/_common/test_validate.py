@@ -175,6 +175,22 @@ def test_xen_targets_refused(bad):
     refused(v.check_xen_target, bad)
 
 
+@pytest.mark.parametrize('value', [0, -5, 86401, True, '600', 1.5])
+def test_seconds_refused(value):
+    with pytest.raises(v.InvalidValue) as err:
+        v.check_seconds('tool_timeout', value)
+    assert str(err.value) == ('tool_timeout: %r is not allowed: a whole number from 1 to 86400 '
+                              '(seconds, at most a day)' % (value,))
+
+
+def test_seconds_accepted_and_the_tool_timeout_rule_uses_them():
+    assert [v.check_seconds('t', n) for n in (1, 600, 86400)] == [1, 600, 86400]
+    assert v.check_params({'tool_timeout': 600}, [v.TOOL_TIMEOUT_RULE]) == {'tool_timeout': 600}
+    with pytest.raises(v.InvalidValue) as err:
+        v.check_params({'tool_timeout': 0}, [v.TOOL_TIMEOUT_RULE])
+    assert err.value.option == 'tool_timeout'
+
+
 def test_one_of():
     assert v.check_one_of(('a', 'b'))('opt', 'a') == 'a'
     assert refused(v.check_one_of(('a', 'b')), 'c').allowed == 'one of a, b'
