@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -80,10 +81,10 @@ class LabError(tg.LabError):
     pass
 
 
+@functools.lru_cache(maxsize=None)
 def _collection_files():
-    """The collection's ``_files`` (standard library only): its path confinement, not a copy of it."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "plugins", "module_utils", "_common", "_files.py")
+    """The collection's ``_files`` (standard library only, loaded once): its path confinement, not a copy of it."""
+    path = os.path.join(os.path.dirname(os.path.dirname(tg.HERE)), "plugins", "module_utils", "_common", "_files.py")
     spec = importlib.util.spec_from_file_location("virtops_lab_files", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

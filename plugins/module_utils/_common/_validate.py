@@ -280,9 +280,8 @@ def check_whole_number(low, high, meaning):
 SECONDS_MAX = 86400
 
 
-def check_seconds(option, value):
-    """A time limit in whole seconds, from 1 to a day (``tool_timeout``, reboot and shutdown waits)."""
-    return check_whole_number(1, SECONDS_MAX, 'seconds, at most a day')(option, value)
+# a time limit in whole seconds, from 1 to a day (tool_timeout, reboot waits)
+check_seconds = check_whole_number(1, SECONDS_MAX, 'seconds, at most a day')
 
 
 # every module that runs external tools checks its tool_timeout with the other values

@@ -175,7 +175,7 @@ def test_xen_targets_refused(bad):
     refused(v.check_xen_target, bad)
 
 
-@pytest.mark.parametrize('value', [0, -5, 86401, True, '600', 1.5])
+@pytest.mark.parametrize('value', [0, -5, 86401, True, '600', 1.5, None])
 def test_seconds_refused(value):
     with pytest.raises(v.InvalidValue) as err:
         v.check_seconds('tool_timeout', value)
